@@ -1,0 +1,15 @@
+#ifndef LIFEBOAT_CLINUX_H
+#define LIFEBOAT_CLINUX_H
+
+// Linux calls that Swift's Glibc module does not export (they need _GNU_SOURCE or headers it
+// leaves out). Thin wrappers only; the logic lives in Swift.
+
+#include <stddef.h>
+#include <sys/types.h>
+
+ssize_t lifeboat_copy_file_range(int source, int target, size_t length);
+int lifeboat_fsetxattr(int descriptor, const char *name, const void *value, size_t size);
+ssize_t lifeboat_getxattr(const char *path, const char *name, void *value, size_t size);
+long lifeboat_utime_omit(void);
+
+#endif
