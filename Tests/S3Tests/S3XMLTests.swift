@@ -317,13 +317,13 @@ struct S3XMLTests {
 
     @Test func writesTheCompleteBodyInPartOrderWithQuotedETags() throws {
         let body = S3XML.completeMultipartUploadBody(parts: [
-            (number: 2, etag: "\"7778aef83f66abc1fa1e8477f296d394\""),
-            (number: 1, etag: "a54357aff0632cce46d942af68356b38"),
-            (number: 10, etag: "aaaa"),
+            CompletedPart(number: 2, etag: "\"7778aef83f66abc1fa1e8477f296d394\""),
+            CompletedPart(number: 1, etag: "a54357aff0632cce46d942af68356b38", checksumSHA256: "abc="),
+            CompletedPart(number: 10, etag: "aaaa"),
         ])
         #expect(String(decoding: body, as: UTF8.self) == #"<?xml version="1.0" encoding="UTF-8"?>"#
             + #"<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">"#
-            + #"<Part><PartNumber>1</PartNumber><ETag>"a54357aff0632cce46d942af68356b38"</ETag></Part>"#
+            + #"<Part><PartNumber>1</PartNumber><ETag>"a54357aff0632cce46d942af68356b38"</ETag><ChecksumSHA256>abc=</ChecksumSHA256></Part>"#
             + #"<Part><PartNumber>2</PartNumber><ETag>"7778aef83f66abc1fa1e8477f296d394"</ETag></Part>"#
             + #"<Part><PartNumber>10</PartNumber><ETag>"aaaa"</ETag></Part>"#
             + "</CompleteMultipartUpload>")

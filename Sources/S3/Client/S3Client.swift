@@ -103,10 +103,10 @@ public final class S3Client: Sendable {
     }
 
     public func completeMultipartUpload(key: String, uploadID: String, parts: [CompletedPart]) async throws -> String {
-        let body = CompletedPart.completionDocument(parts)
+        let body = S3XML.completeMultipartUploadBody(parts: parts)
         let response = try await execute(
             operation: "CompleteMultipartUpload", key: key, method: "POST",
-            query: [QueryItem("uploadId", uploadID)], body: .bytes(body))
+            query: [QueryItem("uploadId", uploadID)], headers: [HTTPHeader("content-type", "application/xml")], body: .bytes(body))
         // S3 may answer 200 and still fail: the error then arrives in the body, after the headers.
         let outcome: CompleteMultipartOutcome
         do {

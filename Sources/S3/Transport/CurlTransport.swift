@@ -87,6 +87,10 @@ public final class CurlTransport: Sendable {
         }
         // curl would otherwise wait for "100 Continue" before large bodies: a round trip per upload.
         headerList = curl_slist_append(headerList, "Expect:")
+        // curl labels every POST as a form unless told otherwise; S3 would try to parse it as one.
+        if request.method == "POST", !request.headers.contains(where: { $0.name.lowercased() == "content-type" }) {
+            headerList = curl_slist_append(headerList, "Content-Type:")
+        }
         defer { curl_slist_free_all(headerList) }
 
         let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)

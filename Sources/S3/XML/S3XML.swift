@@ -70,7 +70,10 @@ public enum S3XML {
         if let failure = errorBody(root) {
             return .failed(failure)
         }
-        try expectRoot(root, "CompleteMultipartUploadResult")
+        // AWS names the answer ...Result; moto and some older gateways ...Response. Same content.
+        if root.name != "CompleteMultipartUploadResponse" {
+            try expectRoot(root, "CompleteMultipartUploadResult")
+        }
         guard let etag = root.text(of: "ETag").map(unquoted), !etag.isEmpty else {
             throw S3XMLError("expected <ETag> in <CompleteMultipartUploadResult>")
         }
@@ -79,10 +82,13 @@ public enum S3XML {
 
     /// The request body for CompleteMultipartUpload. Parts are written in ascending order whatever
     /// order they come in (S3 rejects any other with InvalidPartOrder), each ETag in quotes.
-    public static func completeMultipartUploadBody(parts: [(number: Int, etag: String)]) -> Data {
+    /// A part's checksum is listed when the upload declared the SHA256 algorithm: S3 then requires it.
+    public static func completeMultipartUploadBody(parts: [CompletedPart]) -> Data {
         var xml = #"<?xml version="1.0" encoding="UTF-8"?><CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">"#
         for part in parts.sorted(by: { $0.number < $1.number }) {
-            xml += "<Part><PartNumber>\(part.number)</PartNumber><ETag>\(escaped("\"" + unquoted(part.etag) + "\""))</ETag></Part>"
+            xml += "<Part><PartNumber>\(part.number)</PartNumber><ETag>\(escaped("\"" + unquoted(part.etag) + "\""))</ETag>"
+            if let checksum = part.checksumSHA256 { xml += "<ChecksumSHA256>\(escaped(checksum))</ChecksumSHA256>" }
+            xml += "</Part>"
         }
         xml += "</CompleteMultipartUpload>"
         return Data(xml.utf8)
