@@ -11,8 +11,8 @@ struct GlobalOptions: ParsableArguments {
     }
 
     /// Loads and validates the configuration and sets up logging from it.
-    func load(watches requirement: ConfigurationLoader.WatchRequirement) throws -> AgentConfiguration {
-        let configuration = try loader().load(watches: requirement)
+    func load(watches requirement: ConfigurationLoader.WatchRequirement, remoteMustExist: Bool = true) throws -> AgentConfiguration {
+        let configuration = try loader().load(watches: requirement, remoteMustExist: remoteMustExist)
         AgentLogHandler.bootstrap(level: configuration.logLevel, format: configuration.logFormat)
         return configuration
     }

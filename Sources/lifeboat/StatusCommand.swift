@@ -14,7 +14,9 @@ struct StatusCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let configuration = try options.load(watches: .mayBeMissing)
+        // Status is what one runs to find out why mirroring stopped: it needs neither the watched
+        // directories nor the remote, only the journal.
+        let configuration = try options.load(watches: .mayBeMissing, remoteMustExist: false)
         let summary: JournalSummary
         if FileManager.default.fileExists(atPath: configuration.journalPath) {
             do {

@@ -415,8 +415,10 @@ def assert_s3_mirror(
                 assert media_type(o["content_type"]) in cts, f"{what}: Content-Type {o['content_type']!r}, want one of {cts}"
             ck = o.get("checksum_sha256")
             if ck:
-                assert checksum_matches(ck, f.data, multipart_parts.get(k) if multipart_parts else None), (
-                    f"{what}: x-amz-checksum-sha256 {ck!r} does not match the content"
+                m = re.search(r"-(\d+)$", o["etag"])
+                assert checksum_matches(ck, f.data, int(m.group(1)) if m else None), (
+                    f"{what}: x-amz-checksum-sha256 {ck!r} matches neither the content's SHA-256 "
+                    f"nor the composite of its 5 MiB parts"
                 )
             if multipart_parts and k in multipart_parts:
                 n = multipart_parts[k]
@@ -428,6 +430,8 @@ def assert_s3_mirror(
 
 
 def checksum_matches(value: str, data: bytes, parts: int | None, part_size: int = 5 * MiB) -> bool:
+    """value is the object's x-amz-checksum-sha256: the full-content digest, or for a
+    multipart object the composite (SHA-256 of the parts' digests, optionally "-N")."""
     import base64
 
     full = base64.b64encode(hashlib.sha256(data).digest()).decode()

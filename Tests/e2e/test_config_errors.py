@@ -23,6 +23,7 @@ def base_tree(tmp_path: Path) -> Tree:
 
 def base_settings(tmp_path: Path, tree: Tree, remote: Path | None = None) -> dict[str, str]:
     remote = remote or tmp_path / "remote"
+    remote.mkdir(parents=True, exist_ok=True)
     return {
         "LIFEBOAT_WATCH": tree.watch_setting(),
         "LIFEBOAT_REMOTE": f"file://{remote}",
@@ -107,6 +108,7 @@ def test_bad_enum_value_names_key_and_line(agent: Agent, tmp_path):
 
 def test_missing_watch_directory_is_a_config_error(agent: Agent, tmp_path):
     missing = tmp_path / "does-not-exist"
+    (tmp_path / "remote").mkdir()
     agent.configure({"LIFEBOAT_WATCH": f"output={missing}", "LIFEBOAT_REMOTE": f"file://{tmp_path / 'remote'}",
                      "AWS_SECRET_ACCESS_KEY": SECRET})
     r = agent.resync()
@@ -116,6 +118,7 @@ def test_missing_watch_directory_is_a_config_error(agent: Agent, tmp_path):
 
 
 def test_missing_watch_setting_is_named(agent: Agent, tmp_path):
+    (tmp_path / "remote").mkdir()
     agent.configure({"LIFEBOAT_REMOTE": f"file://{tmp_path / 'remote'}", "AWS_SECRET_ACCESS_KEY": SECRET})
     r = agent.resync()
     assert_config_error(r, "LIFEBOAT_WATCH")
@@ -179,6 +182,7 @@ def test_environment_overrides_the_file(agent: Agent, tmp_path):
     t = base_tree(tmp_path)
     file_remote = tmp_path / "from-file"
     env_remote = tmp_path / "from-env"
+    env_remote.mkdir()
     agent.configure(base_settings(tmp_path, t, remote=file_remote))
     r = agent.resync(env={"LIFEBOAT_REMOTE": f"file://{env_remote}"})
     assert r.returncode == 0, r.describe()

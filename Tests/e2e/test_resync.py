@@ -253,6 +253,29 @@ def test_unsigned_odd_file_names_land_with_exactly_those_keys(agent, moto_unsign
     assert_s3_mirror(moto_unsigned, unsigned_bucket, "odd", t)
 
 
+def test_watch_without_name_uses_directory_name_as_remote_folder(agent, moto_unsigned, unsigned_bucket, tmp_path):
+    """LIFEBOAT_WATCH entries may be a bare PATH; its remote folder is then the directory's name."""
+    t = Tree()
+    root = t.add_root("digital_human", tmp_path / "app" / "digital_human")
+    t.write("digital_human", "avatar.png", 321)
+    cfg = s3_config(moto_unsigned, unsigned_bucket, "bare")
+    agent.configure({"LIFEBOAT_WATCH": str(root), **cfg})
+    r = agent.resync()
+    assert r.returncode == 0, r.describe()
+    assert_s3_mirror(moto_unsigned, unsigned_bucket, "bare", t)
+
+
+def test_empty_watch_directory_resyncs_nothing_and_succeeds(agent, moto_unsigned, unsigned_bucket, tmp_path):
+    t = Tree()
+    t.add_root("output", tmp_path / "out")
+    agent.configure({"LIFEBOAT_WATCH": t.watch_setting(), **s3_config(moto_unsigned, unsigned_bucket, "empty")})
+    r = agent.resync()
+    assert r.returncode == 0, r.describe()
+    assert r.count("uploaded") == 0, r.describe()
+    assert r.count("failed") == 0, r.describe()
+    assert inspect(moto_unsigned, unsigned_bucket) == {}
+
+
 # --------------------------------------------------------------------------- file:// remote
 
 
@@ -273,15 +296,17 @@ def test_file_remote_mirrors_tree_with_mode_and_mtime_and_no_temporaries(agent, 
     assert_dir_mirror(remote, tree)
 
 
-def test_file_remote_creates_missing_remote_directory(agent, tmp_path):
+def test_file_remote_that_is_not_mounted_is_refused_without_writing(agent, tmp_path):
+    """Guarantee 4's spirit: a missing target directory (unmounted volume) is not created."""
     t = Tree()
     t.add_root("output", tmp_path / "out")
     t.write("output", "a/b/c.txt", "deep\n")
-    remote = tmp_path / "not-yet" / "remote"
+    remote = tmp_path / "not-mounted" / "remote"
     agent.configure({"LIFEBOAT_WATCH": t.watch_setting(), "LIFEBOAT_REMOTE": f"file://{remote}"})
     r = agent.resync()
-    assert r.returncode == 0, r.describe()
-    assert_dir_mirror(remote, t)
+    assert r.returncode != 0, r.describe()
+    assert "LIFEBOAT_REMOTE" in r.output or str(remote) in r.output, r.describe()
+    assert not (tmp_path / "not-mounted").exists(), "created the missing remote directory"
 
 
 # --------------------------------------------------------------------------- what is not uploaded

@@ -7,6 +7,12 @@ from conftest import Tree, assert_no_secret, s3_config
 MiB = 1024 * 1024
 
 
+def _remote(tmp_path) -> str:
+    d = tmp_path / "remote"
+    d.mkdir(exist_ok=True)
+    return f"file://{d}"
+
+
 def _tree(tmp_path) -> Tree:
     t = Tree()
     t.add_root("output", tmp_path / "out")
@@ -42,7 +48,7 @@ def test_status_json_after_s3_resync_counts_every_file_mirrored(agent, moto_sign
 
 def test_status_json_after_file_resync_counts_every_file_mirrored(agent, tmp_path):
     t = _tree(tmp_path)
-    agent.configure({"LIFEBOAT_WATCH": t.watch_setting(), "LIFEBOAT_REMOTE": f"file://{tmp_path / 'remote'}"})
+    agent.configure({"LIFEBOAT_WATCH": t.watch_setting(), "LIFEBOAT_REMOTE": _remote(tmp_path)})
     r = agent.resync()
     assert r.returncode == 0, r.describe()
     st = agent.status()
@@ -53,7 +59,7 @@ def test_status_json_after_file_resync_counts_every_file_mirrored(agent, tmp_pat
 
 def test_status_json_counts_a_changed_file_once(agent, tmp_path):
     t = _tree(tmp_path)
-    agent.configure({"LIFEBOAT_WATCH": t.watch_setting(), "LIFEBOAT_REMOTE": f"file://{tmp_path / 'remote'}"})
+    agent.configure({"LIFEBOAT_WATCH": t.watch_setting(), "LIFEBOAT_REMOTE": _remote(tmp_path)})
     assert agent.resync().returncode == 0
     t.write("output", "a.txt", "alpha, second version, longer\n")
     r = agent.resync()
@@ -67,7 +73,7 @@ def test_status_json_counts_a_changed_file_once(agent, tmp_path):
 
 def test_status_json_on_a_fresh_journal_is_all_zero(agent, tmp_path):
     t = _tree(tmp_path)
-    agent.configure({"LIFEBOAT_WATCH": t.watch_setting(), "LIFEBOAT_REMOTE": f"file://{tmp_path / 'remote'}"})
+    agent.configure({"LIFEBOAT_WATCH": t.watch_setting(), "LIFEBOAT_REMOTE": _remote(tmp_path)})
     st = agent.status()
     desc = st["_run"].describe()
     assert (st["files"], st["mirrored"], st["pending"], st["failed"], st["bytes_mirrored"]) == (0, 0, 0, 0, 0), desc
@@ -75,7 +81,7 @@ def test_status_json_on_a_fresh_journal_is_all_zero(agent, tmp_path):
 
 def test_status_without_json_exits_zero(agent, tmp_path):
     t = _tree(tmp_path)
-    agent.configure({"LIFEBOAT_WATCH": t.watch_setting(), "LIFEBOAT_REMOTE": f"file://{tmp_path / 'remote'}"})
+    agent.configure({"LIFEBOAT_WATCH": t.watch_setting(), "LIFEBOAT_REMOTE": _remote(tmp_path)})
     assert agent.resync().returncode == 0
     r = agent.run("status")
     assert r.returncode == 0, r.describe()
@@ -86,3 +92,15 @@ def test_version_exits_zero(agent):
     r = agent.run("--version", config=False)
     assert r.returncode == 0, r.describe()
     assert r.stdout.strip(), r.describe()
+
+
+def test_status_json_answers_when_the_file_remote_is_not_mounted(agent, tmp_path):
+    """status reports what the journal says; it is the command an operator runs to find out
+    why mirroring stopped, so an absent remote must not turn it into a config error."""
+    t = _tree(tmp_path)
+    remote = tmp_path / "remote"
+    agent.configure({"LIFEBOAT_WATCH": t.watch_setting(), "LIFEBOAT_REMOTE": _remote(tmp_path)})
+    assert agent.resync().returncode == 0
+    remote.rename(tmp_path / "unmounted")
+    st = agent.status()
+    assert st["mirrored"] == len(t.files), st["_run"].describe()

@@ -31,14 +31,16 @@ public struct ConfigurationLoader: Sendable {
         self.workingDirectory = workingDirectory
     }
 
-    public func load(watches requirement: WatchRequirement = .mustExist) throws(ConfigurationError) -> AgentConfiguration {
+    /// `remoteMustExist`: a `file://` remote must be an existing directory (an unmounted volume is
+    /// an error, not a silent write into the container). `status` reads only the journal and passes false.
+    public func load(watches requirement: WatchRequirement = .mustExist, remoteMustExist: Bool = true) throws(ConfigurationError) -> AgentConfiguration {
         try checkEnvironmentNames()
         let file = try loadFile()
         let settings = ResolvedSettings(overrides: overrides, environment: environment, file: file)
 
         let watches = try parseWatches(settings.required(.watch), requirement: requirement, origin: settings.origin(of: .watch))
-        let remote = try RemoteLocation(parsing: settings.required(.remote))
-        if case .directory(let path) = remote {
+        let remote = try RemoteLocation(parsing: settings.required(.remote), origin: settings.origin(of: .remote))
+        if remoteMustExist, case .directory(let path) = remote {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
                 throw ConfigurationError("\(SettingKey.remote.rawValue) (\(settings.origin(of: .remote))): \(path) is not an existing directory (is the volume mounted?)")

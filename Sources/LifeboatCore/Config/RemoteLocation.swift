@@ -5,8 +5,9 @@ public enum RemoteLocation: Sendable, Equatable, CustomStringConvertible {
     case s3(bucket: String, prefix: String)
     case directory(path: String)
 
-    public init(parsing text: String) throws(ConfigurationError) {
-        let key = SettingKey.remote.rawValue
+    /// `origin` says where the text came from ("environment", "agent.conf line 3") for errors.
+    public init(parsing text: String, origin: String? = nil) throws(ConfigurationError) {
+        let key = SettingKey.remote.rawValue + (origin.map { " (\($0))" } ?? "")
         if text.hasPrefix("s3://") {
             let rest = text.dropFirst("s3://".count)
             let parts = rest.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)

@@ -1,0 +1,244 @@
+import Foundation
+public import Logging
+public import ServiceLifecycle
+import S3
+import Synchronization
+
+/// `lifeboat run`: watch the trees and mirror every file that settles, until graceful shutdown.
+///
+/// The order of start-up matters: watches are placed first, then the trees are reconciled with
+/// the journal, so nothing written during start-up falls between the two. From then on:
+/// watcher → settle queue → journal (pending row) → upload queue → workers → remote. Periodic
+/// rescans, overflow rescans and retries all feed the same path.
+public final class MirrorDaemon: Service, Sendable {
+    private let configuration: AgentConfiguration
+    private let journal: Journal
+    private let remote: any RemoteStore
+    private let logger: Logger
+    private let excludes: ExcludeMatcher
+    private let settle: SettleQueue<ContinuousClock>
+    private let queue = UploadQueue()
+    private let backoff = RetryBackoff()
+    private let state = Mutex(State())
+
+    private struct State {
+        var lostRoots = Set<WatchRoot>()
+        var unwatchable: [WatchRoot: Set<String>] = [:]
+        var ready = false
+        var stopping = false
+    }
+
+    public init(configuration: AgentConfiguration, journal: Journal, remote: any RemoteStore, logger: Logger) {
+        self.configuration = configuration
+        self.journal = journal
+        self.remote = remote
+        self.logger = logger
+        self.excludes = ExcludeMatcher(configuration.excludes)
+        self.settle = SettleQueue(settle: configuration.settle, clock: ContinuousClock())
+    }
+
+    /// True once the start-up reconcile is done.
+    public var isReady: Bool { state.withLock { $0.ready } }
+
+    public func run() async throws {
+        let watcher = try InotifyWatcher(excludes: excludes, logger: logger)
+        for root in configuration.watches where !watcher.watch(root: root) {
+            logger.warning("watch root \(root.path) is missing; it will be watched once it exists")
+            _ = state.withLock { $0.lostRoots.insert(root) }
+        }
+        watcher.start()
+        logger.info("watching \(configuration.watches.count) directories (\(watcher.watchCount) inotify watches), mirroring to \(remote.location)")
+
+        try await withGracefulShutdownHandler {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await self.consume(watcher.events, watcher: watcher) }
+                group.addTask { await self.drainSettled() }
+                group.addTask { try await self.periodicRescans(watcher: watcher) }
+                let wide = max(1, configuration.concurrency / 2)
+                for index in 0..<configuration.concurrency {
+                    group.addTask { await self.work(lane: index < wide ? .any : .smallOnly) }
+                }
+                await self.reconcileAll(reason: "start-up")
+                state.withLock { $0.ready = true }
+                try await group.waitForAll()
+            }
+        } onGracefulShutdown: {
+            self.logger.info("shutting down: finishing uploads in flight (up to \(self.configuration.shutdownGrace)); the rest stays queued in the journal")
+            self.state.withLock { $0.stopping = true }
+            watcher.stop()
+            Task {
+                await self.settle.finish()
+                await self.queue.close()
+            }
+        }
+        logger.info("stopped")
+    }
+
+    // MARK: Discovering files
+
+    private func consume(_ events: AsyncStream<WatchEvent>, watcher: InotifyWatcher) async {
+        for await event in events {
+            switch event {
+            case .fileWritten(let root, let path):
+                await settle.add(.init(root: root, relativePath: path))
+            case .fileModified(let root, let path):
+                await settle.touch(.init(root: root, relativePath: path))
+            case .directoryAppeared(let root, let path):
+                await reconcile(root: root, subtree: path)
+            case .unwatchable(let root, let path):
+                _ = state.withLock { $0.unwatchable[root, default: []].insert(path) }
+                await reconcile(root: root, subtree: path)
+            case .overflow:
+                await reconcileAll(reason: "inotify overflow")
+            case .rootLost(let root):
+                _ = state.withLock { $0.lostRoots.insert(root) }
+            case .rootRestored(let root):
+                await reconcile(root: root, subtree: "")
+            }
+        }
+    }
+
+    private func drainSettled() async {
+        while let batch = await settle.next() {
+            for candidate in batch { await consider(candidate) }
+        }
+    }
+
+    /// Full rescans at LIFEBOAT_RESCAN_INTERVAL; every few seconds, roots that vanished are
+    /// looked for and subtrees beyond the watch limit are rescanned.
+    private func periodicRescans(watcher: InotifyWatcher) async throws {
+        let tick = Duration.seconds(2)
+        let unwatchableEvery = min(configuration.rescanInterval, .seconds(60))
+        var sinceFull = Duration.zero
+        var sinceUnwatchable = Duration.zero
+        while !state.withLock({ $0.stopping }) {
+            do {
+                try await Task.sleep(for: tick)
+            } catch {
+                return
+            }
+            sinceFull += tick
+            sinceUnwatchable += tick
+            for root in state.withLock({ $0.lostRoots }) where watcher.rewatch(root: root) {
+                _ = state.withLock { $0.lostRoots.remove(root) }
+                logger.info("watch root \(root.path) is back; rescanning it")
+                await reconcile(root: root, subtree: "")
+            }
+            if sinceUnwatchable >= unwatchableEvery {
+                sinceUnwatchable = .zero
+                for (root, paths) in state.withLock({ $0.unwatchable }) {
+                    for path in paths { await reconcile(root: root, subtree: path) }
+                }
+            }
+            if sinceFull >= configuration.rescanInterval {
+                sinceFull = .zero
+                await reconcileAll(reason: "periodic rescan")
+            }
+        }
+    }
+
+    private func reconcileAll(reason: String) async {
+        logger.info("rescanning every watch root (\(reason))")
+        for root in configuration.watches where !state.withLock({ $0.lostRoots.contains(root) }) {
+            await reconcile(root: root, subtree: "")
+        }
+    }
+
+    private func reconcile(root: WatchRoot, subtree: String) async {
+        do {
+            let outcome = try await Reconciler(journal: journal, excludes: excludes).reconcile(root: root, subtree: subtree)
+            for problem in outcome.problems { logger.warning("cannot mirror \(problem.path): \(problem.reason)") }
+            let now = Date().timeIntervalSince1970
+            for record in outcome.pending {
+                // A file modified within the settle time may still be being written: let it settle.
+                let age = now - Double(record.mtimeNanoseconds) / 1e9
+                if age < configuration.settle.seconds {
+                    await settle.add(.init(root: root, relativePath: record.path))
+                } else {
+                    await queue.enqueue(job(root: root, record: record))
+                }
+            }
+        } catch {
+            logger.error("rescan of \(root.path)/\(subtree) failed: \(error)")
+        }
+    }
+
+    /// A settled candidate becomes a pending journal row (unless it is unchanged), then a job.
+    private func consider(_ candidate: SettleQueue<ContinuousClock>.Candidate) async {
+        let root = candidate.root
+        let path = "\(root.path)/\(candidate.relativePath)"
+        do {
+            let known = try await journal.record(watch: root.name, path: candidate.relativePath)
+            guard let fingerprint = FileFingerprint.current(path: path) else { return }
+            if let known, known.state == .mirrored, known.fingerprint == fingerprint { return }
+            let file = ScannedFile(relativePath: candidate.relativePath, fingerprint: fingerprint, mode: 0)
+            let pending = Reconciler.pendingRecord(for: file, watch: root.name, known: known, now: Date().timeIntervalSince1970)
+            for record in try await journal.save([pending]) {
+                await queue.enqueue(job(root: root, record: record))
+            }
+        } catch {
+            logger.error("cannot record \(path) in the journal: \(error)")
+        }
+    }
+
+    private func job(root: WatchRoot, record: FileRecord) -> UploadQueue.Job {
+        UploadQueue.Job(root: root, path: record.path, isLarge: record.size >= configuration.multipartThreshold)
+    }
+
+    // MARK: Uploading
+
+    private func work(lane: UploadQueue.Lane) async {
+        let uploader = Uploader(remote: remote)
+        while let job = await queue.next(lane: lane) {
+            await upload(job, with: uploader)
+            await queue.done(job)
+        }
+    }
+
+    private func upload(_ job: UploadQueue.Job, with uploader: Uploader) async {
+        let record: FileRecord
+        do {
+            guard let current = try await journal.record(watch: job.root.name, path: job.path),
+                  current.state == .pending || current.state == .failed
+            else { return }
+            record = current
+        } catch {
+            logger.error("journal read failed for \(job.root.path)/\(job.path): \(error)")
+            return
+        }
+        let started = ContinuousClock.now
+        let outcome = await uploader.mirror(record, root: job.root)
+        var saved: FileRecord
+        switch outcome {
+        case .mirrored(let mirrored, let bytes):
+            saved = mirrored
+            let seconds = (ContinuousClock.now - started).seconds
+            logger.info("mirrored \(job.root.path)/\(job.path)", metadata: [
+                "key": "\(mirrored.remoteKey ?? "")", "bytes": "\(bytes)", "seconds": "\(String(format: "%.3f", seconds))",
+            ])
+        case .gone(let gone):
+            saved = gone
+        case .changed(let changed):
+            saved = changed
+            await settle.add(.init(root: job.root, relativePath: job.path))
+        case .failed(var failed, let error):
+            let delay = backoff.delay(afterAttempt: failed.attempts, for: error)
+            failed.nextAttemptAt = Date().timeIntervalSince1970 + delay.seconds
+            saved = failed
+            logger.error("upload of \(job.root.path)/\(job.path) failed: \(error); next attempt in \(String(format: "%.0f", delay.seconds))s (attempt \(failed.attempts))")
+            scheduleRetry(job, after: delay)
+        }
+        do {
+            try await journal.save(saved)
+        } catch {
+            logger.error("journal write failed for \(job.root.path)/\(job.path): \(error)")
+        }
+    }
+
+    private func scheduleRetry(_ job: UploadQueue.Job, after delay: Duration) {
+        Task { [queue] in
+            try? await Task.sleep(for: delay)
+            await queue.enqueue(job)
+        }
+    }
+}
