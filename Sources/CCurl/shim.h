@@ -32,6 +32,12 @@ static inline CURLcode lifeboat_curl_setopt_callback(CURL *handle, CURLoption op
     return curl_easy_setopt(handle, option, value);
 }
 
+typedef int (*lifeboat_curl_progress_callback)(void *context, curl_off_t download_total, curl_off_t download_now, curl_off_t upload_total, curl_off_t upload_now);
+
+static inline CURLcode lifeboat_curl_setopt_progress(CURL *handle, lifeboat_curl_progress_callback value) {
+    return curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, value);
+}
+
 static inline long lifeboat_curl_response_code(CURL *handle) {
     long code = 0;
     curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &code);

@@ -12,7 +12,7 @@ struct Lifeboat: AsyncParsableCommand {
         commandName: "lifeboat",
         abstract: "Keep generated files safe: mirror watched directories to S3 or a mounted directory.",
         version: version,
-        subcommands: [RunCommand.self, ResyncCommand.self, StatusCommand.self]
+        subcommands: [RunCommand.self, ResyncCommand.self, RestoreCommand.self, VerifyCommand.self, StatusCommand.self]
     )
 
     /// ArgumentParser exits 64 on a usage error; the contract says 2 for a bad command line or

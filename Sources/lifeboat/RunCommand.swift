@@ -28,7 +28,13 @@ struct RunCommand: AsyncParsableCommand {
         // A few quick retries inside a request; longer outages are handled by the journal's
         // per-file backoff, which never gives up.
         let remote = RemoteStoreFactory.make(configuration, retry: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(200), maxDelay: .seconds(2)), logger: logger)
-        let daemon = MirrorDaemon(configuration: configuration, journal: journal, remote: remote, logger: logger)
+        let daemon: MirrorDaemon
+        do {
+            daemon = try MirrorDaemon(configuration: configuration, journal: journal, remote: remote, logger: logger)
+        } catch {
+            printError("\(error)")
+            throw ExitCode(ExitStatus.incomplete)
+        }
 
         var groupConfiguration = ServiceGroupConfiguration(services: [daemon], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         groupConfiguration.maximumGracefulShutdownDuration = configuration.shutdownGrace

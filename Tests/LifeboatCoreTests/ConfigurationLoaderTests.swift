@@ -97,13 +97,22 @@ struct ConfigurationLoaderTests {
 
               # indented comment
             export LIFEBOAT_SETTLE="2s"
-            LIFEBOAT_EXCLUDE='*.tmp,cache/**'\r
+            LIFEBOAT_EXCLUDE='*.tmp,cache/**'
             LIFEBOAT_LOG_LEVEL = debug
             """)
         #expect(file.values["LIFEBOAT_SETTLE"] == "2s")
         #expect(file.values["LIFEBOAT_EXCLUDE"] == "*.tmp,cache/**")
         #expect(file.values["LIFEBOAT_LOG_LEVEL"] == "debug")
         #expect(file.entries["LIFEBOAT_LOG_LEVEL"]?.line == 6)
+    }
+
+    /// A file saved on Windows (a Docker env_file edited there) ends its lines with CRLF.
+    /// In Swift "\r\n" is one Character, so it must not be missed when splitting lines.
+    @Test func crlfLineEndingsAreReadAsSeparateLines() throws {
+        let file = try ConfigFile(path: "agent.conf", contents: "# edited on Windows\r\nLIFEBOAT_SETTLE=2s\r\nLIFEBOAT_CONCURRENCY=3\r\n")
+        #expect(file.values["LIFEBOAT_SETTLE"] == "2s")
+        #expect(file.values["LIFEBOAT_CONCURRENCY"] == "3")
+        #expect(file.entries["LIFEBOAT_CONCURRENCY"]?.line == 3)
     }
 
     // MARK: - Bad values

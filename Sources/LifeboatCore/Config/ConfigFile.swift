@@ -15,10 +15,10 @@ public struct ConfigFile: Sendable {
     public init(path: String, contents: String) throws(ConfigurationError) {
         self.path = path
         var entries: [String: Entry] = [:]
-        for (index, rawLine) in contents.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // "\r\n" is a single Character in Swift, so splitting on isNewline handles CRLF files too.
+        for (index, rawLine) in contents.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let lineNumber = index + 1
             var line = rawLine.trimmingCharacters(in: .whitespaces)
-            if line.hasSuffix("\r") { line.removeLast() }
             if line.isEmpty || line.hasPrefix("#") { continue }
             // Docker's env_file has no `export`, but shell-sourced files often do; accept it.
             if line.hasPrefix("export ") { line = String(line.dropFirst("export ".count)).trimmingCharacters(in: .whitespaces) }
@@ -28,7 +28,7 @@ public struct ConfigFile: Sendable {
             }
             let key = line[..<equals].trimmingCharacters(in: .whitespaces)
             guard Self.isValidName(key) else {
-                throw ConfigurationError("\(path) line \(lineNumber): \(Self.excerpt(key)) is not a valid key name")
+                throw ConfigurationError("\(path) line \(lineNumber): the text before \"=\" is not a key name (letters, digits and _)")
             }
             if key.hasPrefix("LIFEBOAT_"), SettingKey(rawValue: key) == nil {
                 var message = "\(path) line \(lineNumber): unknown key \(key)"
@@ -67,10 +67,5 @@ public struct ConfigFile: Sendable {
             return String(value.dropFirst().dropLast())
         }
         return value
-    }
-
-    private static func excerpt(_ text: String) -> String {
-        let limit = 40
-        return "\"" + (text.count > limit ? text.prefix(limit) + "…" : text) + "\""
     }
 }

@@ -20,6 +20,9 @@ public final class MirrorDaemon: Service, Sendable {
     private let queue = UploadQueue()
     private let backoff = RetryBackoff()
     private let state = Mutex(State())
+    /// Created with the daemon so that a start-up failure (no inotify instances left) is reported
+    /// before anything runs; tests reach it to feed events such as an overflow.
+    let watcher: InotifyWatcher
 
     private struct State {
         var lostRoots = Set<WatchRoot>()
@@ -28,20 +31,21 @@ public final class MirrorDaemon: Service, Sendable {
         var stopping = false
     }
 
-    public init(configuration: AgentConfiguration, journal: Journal, remote: any RemoteStore, logger: Logger) {
+    public init(configuration: AgentConfiguration, journal: Journal, remote: any RemoteStore, logger: Logger) throws {
         self.configuration = configuration
         self.journal = journal
         self.remote = remote
         self.logger = logger
         self.excludes = ExcludeMatcher(configuration.excludes)
         self.settle = SettleQueue(settle: configuration.settle, clock: ContinuousClock())
+        self.watcher = try InotifyWatcher(excludes: excludes, logger: logger)
     }
 
     /// True once the start-up reconcile is done.
     public var isReady: Bool { state.withLock { $0.ready } }
 
     public func run() async throws {
-        let watcher = try InotifyWatcher(excludes: excludes, logger: logger)
+        let watcher = watcher
         for root in configuration.watches where !watcher.watch(root: root) {
             logger.warning("watch root \(root.path) is missing; it will be watched once it exists")
             _ = state.withLock { $0.lostRoots.insert(root) }
@@ -49,6 +53,15 @@ public final class MirrorDaemon: Service, Sendable {
         watcher.start()
         logger.info("watching \(configuration.watches.count) directories (\(watcher.watchCount) inotify watches), mirroring to \(remote.location)")
 
+        try await withTaskCancellationHandler {
+            try await mirror(watcher: watcher)
+        } onCancel: {
+            stop(watcher: watcher)
+        }
+        logger.info("stopped")
+    }
+
+    private func mirror(watcher: InotifyWatcher) async throws {
         try await withGracefulShutdownHandler {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await self.consume(watcher.events, watcher: watcher) }
@@ -58,20 +71,29 @@ public final class MirrorDaemon: Service, Sendable {
                 for index in 0..<configuration.concurrency {
                     group.addTask { await self.work(lane: index < wide ? .any : .smallOnly) }
                 }
+                await self.remote.removeIncompleteUploads(logger: self.logger)
                 await self.reconcileAll(reason: "start-up")
                 state.withLock { $0.ready = true }
                 try await group.waitForAll()
             }
         } onGracefulShutdown: {
             self.logger.info("shutting down: finishing uploads in flight (up to \(self.configuration.shutdownGrace)); the rest stays queued in the journal")
-            self.state.withLock { $0.stopping = true }
-            watcher.stop()
-            Task {
-                await self.settle.finish()
-                await self.queue.close()
-            }
+            self.stop(watcher: watcher)
         }
-        logger.info("stopped")
+    }
+
+    /// Stops taking work: no more events, no more jobs handed out. Uploads in flight finish.
+    private func stop(watcher: InotifyWatcher) {
+        let alreadyStopping = state.withLock { state in
+            defer { state.stopping = true }
+            return state.stopping
+        }
+        guard !alreadyStopping else { return }
+        watcher.stop()
+        Task {
+            await self.settle.finish()
+            await self.queue.close()
+        }
     }
 
     // MARK: Discovering files
@@ -221,6 +243,9 @@ public final class MirrorDaemon: Service, Sendable {
         case .changed(let changed):
             saved = changed
             await settle.add(.init(root: job.root, relativePath: job.path))
+        case .failed(_, let error) where error is CancellationError:
+            // Shutdown cut the upload short: the row stays as it was, pending for the next start.
+            return
         case .failed(var failed, let error):
             let delay = backoff.delay(afterAttempt: failed.attempts, for: error)
             failed.nextAttemptAt = Date().timeIntervalSince1970 + delay.seconds

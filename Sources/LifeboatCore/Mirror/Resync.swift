@@ -34,6 +34,7 @@ public struct Resync: Sendable {
             work += outcome.pending.map { ($0, root) }
         }
         guard !dryRun else { return report }
+        await remote.removeIncompleteUploads(logger: logger)
         progress.expect(files: work.count, bytes: work.reduce(0) { $0 + $1.0.size })
         try await upload(work, into: &report)
         progress.end()

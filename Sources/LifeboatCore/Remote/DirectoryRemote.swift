@@ -89,6 +89,17 @@ public struct DirectoryRemote: RemoteStore {
         guard unlink(path) == 0 || errno == ENOENT else { throw RemoteError.local(path, errno) }
     }
 
+    /// Temporary files of copies a crash interrupted.
+    public func removeIncompleteUploads() async throws -> Int {
+        var removed = 0
+        guard let walker = FileManager.default.enumerator(atPath: root) else { return 0 }
+        while let relative = walker.nextObject() as? String {
+            guard (relative as NSString).lastPathComponent.contains(Self.temporaryMarker) else { continue }
+            if unlink("\(root)/\(relative)") == 0 { removed += 1 }
+        }
+        return removed
+    }
+
     // MARK: Helpers
 
     private func path(for key: String) throws -> String {

@@ -19,6 +19,10 @@ public protocol RemoteStore: Sendable {
     func get(key: String, into descriptor: Int32) async throws -> RemoteObject
 
     func delete(key: String) async throws
+
+    /// Removes what an interrupted upload left behind (multipart parts, temporary files), so a
+    /// crash never leaves orphans to be billed for. Returns how many were removed.
+    func removeIncompleteUploads() async throws -> Int
 }
 
 /// A local file on its way to the remote, with what the journal knows about it.

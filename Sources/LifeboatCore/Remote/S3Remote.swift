@@ -101,6 +101,19 @@ public final class S3Remote: RemoteStore {
         try await client.deleteObject(key: remoteKey(key))
     }
 
+    /// Only one agent owns a journal and its prefix, so any upload left open under the prefix is
+    /// one of ours that a crash interrupted: abort it, and the file is uploaded again from scratch.
+    public func removeIncompleteUploads() async throws -> Int {
+        // The prefix is sent without its trailing "/" (some servers mishandle "/" in signed query
+        // values) and the keys are filtered here instead.
+        let uploads = try await client.listMultipartUploads(prefix: prefix)
+        let ours = uploads.filter { prefix.isEmpty || $0.key.hasPrefix(prefix + "/") }
+        for upload in ours {
+            try await client.abortMultipartUpload(key: upload.key, uploadID: upload.uploadID)
+        }
+        return ours.count
+    }
+
     private func remoteKey(_ key: String) -> String {
         prefix.isEmpty ? key : "\(prefix)/\(key)"
     }

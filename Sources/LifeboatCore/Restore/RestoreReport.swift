@@ -28,12 +28,9 @@ public struct RestoreReport: Sendable {
         public var size: Int64
     }
 
-    public struct Problem: Sendable, Equatable, CustomStringConvertible {
+    public struct Problem: Sendable, Equatable {
         public var key: String
         public var reason: String
-
-        /// The key is quoted and escaped: it may hold control characters meant to fool a terminal.
-        public var description: String { "\(key.debugDescription): \(reason)" }
     }
 
     /// Bytes written into the target (verified and unverified).
@@ -44,6 +41,15 @@ public struct RestoreReport: Sendable {
     /// Everything that is now in place and verified, or already was.
     public var isComplete: Bool {
         unverified.isEmpty && kept.isEmpty && refused.isEmpty && failed.isEmpty
+    }
+
+    /// One line per problem, each naming the key or file, for stderr or a log. Keys are quoted
+    /// and escaped: a hostile key may hold control characters meant to fool a terminal.
+    public var problemLines: [String] {
+        refused.map { "refused \($0.key.debugDescription): \($0.reason)" }
+            + failed.map { "not restored \($0.key.debugDescription): \($0.reason)" }
+            + kept.map { "kept \($0.path): it differs from the remote copy \($0.key.debugDescription); use --force to replace it" }
+            + unverified.map { "unverified \($0.path): the object \($0.key.debugDescription) has no sha256 metadata, so its content could not be checked" }
     }
 
     /// `restore: N objects, R restored (X MiB), S already present, K kept (differ; use --force), U unverified, F failed`

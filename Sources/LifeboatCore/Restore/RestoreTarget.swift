@@ -74,15 +74,21 @@ final class RestoreTarget: Sendable {
                 }
                 next = openat(current, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             }
-            let code = errno
-            close(current)
             guard next >= 0 else {
-                // O_NOFOLLOW | O_DIRECTORY answers ELOOP for a symlink and ENOTDIR for a non-folder.
+                let code = errno
+                // O_NOFOLLOW | O_DIRECTORY refuses a symlink (ELOOP or ENOTDIR) and a non-folder (ENOTDIR).
                 if code == ELOOP || code == ENOTDIR {
-                    throw RestoreError("\(walked) is \(Self.describe(code: code)) in the target; not following it")
+                    let found = try? entry(in: current, name: name)
+                    close(current)
+                    if case .other(let what) = found {
+                        throw RestoreError(refusing: "\(walked) is \(what) in the target; not following it")
+                    }
+                    throw RestoreError(refusing: "\(walked) is a file in the target, not a folder")
                 }
+                close(current)
                 throw RestoreError("cannot open the folder \(walked): \(String(cString: strerror(code)))")
             }
+            close(current)
             current = next
         }
         return current
@@ -146,18 +152,23 @@ final class RestoreTarget: Sendable {
         _ = fsync(folder)
         close(folder)
     }
-
-    private static func describe(code: Int32) -> String {
-        code == ELOOP ? "a symlink" : "not a folder"
-    }
 }
 
 /// A restore could not proceed for one key or one target; the message names it.
 public struct RestoreError: Error, Sendable, CustomStringConvertible {
     public let message: String
+    /// The key was refused for safety (it would escape the target or go through a symlink),
+    /// as opposed to failing.
+    public let isRefusal: Bool
 
     public init(_ message: String) {
         self.message = message
+        self.isRefusal = false
+    }
+
+    init(refusing message: String) {
+        self.message = message
+        self.isRefusal = true
     }
 
     public var description: String { message }

@@ -4,15 +4,16 @@ import Glibc
 
 /// Decides which paths are left alone: globs on the path relative to the watch root. A pattern
 /// without "/" matches the file or folder name at any depth (`*.tmp` catches `a/b/c.tmp`), as in
-/// .gitignore; a pattern with "/" matches the whole relative path, with `**` crossing folders.
+/// .gitignore; a pattern with "/" (or starting with one) matches the whole relative path, with
+/// `**` crossing folders.
 public struct ExcludeMatcher: Sendable {
     private let patterns: [[String]]
 
     public init(_ globs: [String]) {
         patterns = globs.map { glob in
-            let trimmed = glob.hasPrefix("/") ? String(glob.dropFirst()) : glob
-            let segments = trimmed.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
-            return segments.count == 1 ? ["**"] + segments : segments
+            let anchored = glob.hasPrefix("/")
+            let segments = glob.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+            return segments.count == 1 && !anchored ? ["**"] + segments : segments
         }
     }
 

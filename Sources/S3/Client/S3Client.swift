@@ -29,7 +29,7 @@ public final class S3Client: Sendable {
     /// payload hash, so a body that differs from what was hashed is rejected by the server.
     public func putObject(key: String, file path: String, size: Int64, sha256Hex: String, headers extra: [HTTPHeader], sendChecksum: Bool) async throws -> String {
         var headers = extra
-        if sendChecksum { headers.append(HTTPHeader("x-amz-checksum-sha256", Self.base64(hex: sha256Hex))) }
+        if sendChecksum { headers += Self.checksumHeaders(base64: Self.base64(hex: sha256Hex)) }
         let response = try await execute(
             operation: "PutObject", key: key, method: "PUT", headers: headers,
             body: .file(path: path, offset: 0, length: size), payloadHash: sha256Hex)
@@ -94,7 +94,7 @@ public final class S3Client: Sendable {
     public func uploadPart(key: String, uploadID: String, partNumber: Int, file path: String, offset: Int64, length: Int64, sha256Hex: String, sendChecksum: Bool) async throws -> CompletedPart {
         let checksum = sendChecksum ? Self.base64(hex: sha256Hex) : nil
         var headers: [HTTPHeader] = []
-        if let checksum { headers.append(HTTPHeader("x-amz-checksum-sha256", checksum)) }
+        if let checksum { headers += Self.checksumHeaders(base64: checksum) }
         let response = try await execute(
             operation: "UploadPart", key: key, method: "PUT",
             query: [QueryItem("partNumber", String(partNumber)), QueryItem("uploadId", uploadID)],
@@ -120,6 +120,34 @@ public final class S3Client: Sendable {
         case .failed(let failure):
             throw S3Error(operation: "CompleteMultipartUpload", key: key, kind: .http(status: 200, code: failure.code, message: failure.message, requestID: failure.requestID))
         }
+    }
+
+    /// Every multipart upload under `prefix` that was begun and never completed or aborted.
+    public func listMultipartUploads(prefix: String) async throws -> [MultipartUploadsPage.Upload] {
+        var uploads: [MultipartUploadsPage.Upload] = []
+        var markers: (key: String, uploadID: String)?
+        repeat {
+            var query = [QueryItem("uploads", ""), QueryItem("encoding-type", "url")]
+            if !prefix.isEmpty { query.append(QueryItem("prefix", prefix)) }
+            if let markers {
+                query.append(QueryItem("key-marker", markers.key))
+                query.append(QueryItem("upload-id-marker", markers.uploadID))
+            }
+            let response = try await execute(operation: "ListMultipartUploads", key: prefix, method: "GET", bucketLevel: true, query: query)
+            let page: MultipartUploadsPage
+            do {
+                page = try S3XML.listMultipartUploads(response.body)
+            } catch {
+                throw S3Error(operation: "ListMultipartUploads", key: prefix, kind: .invalidResponse("\(error)"))
+            }
+            uploads += page.uploads
+            if page.isTruncated, let key = page.nextKeyMarker, let uploadID = page.nextUploadIDMarker {
+                markers = (key, uploadID)
+            } else {
+                markers = nil
+            }
+        } while markers != nil
+        return uploads
     }
 
     public func abortMultipartUpload(key: String, uploadID: String) async throws {
@@ -193,6 +221,12 @@ public final class S3Client: Sendable {
         case .bytes(let data): Hex.encode(SHA256.hash(data: data))
         case .file: "UNSIGNED-PAYLOAD"
         }
+    }
+
+    /// The checksum itself, and the algorithm header the AWS SDKs send with it: some servers
+    /// (moto among them) only store and check the checksum when both are present.
+    static func checksumHeaders(base64 checksum: String) -> [HTTPHeader] {
+        [HTTPHeader("x-amz-checksum-sha256", checksum), HTTPHeader("x-amz-sdk-checksum-algorithm", "SHA256")]
     }
 
     static func base64(hex: String) -> String {

@@ -55,10 +55,16 @@ public final class CurlTransport: Sendable {
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         let handle = checkOut()
         defer { checkIn(handle) }
-        return try await withCheckedThrowingContinuation { continuation in
-            queue.async {
-                continuation.resume(with: Result { try self.perform(request, on: handle) })
+        let cancelled = CancellationFlag()
+        // curl blocks a thread; cancelling the task makes the progress callback abort the transfer.
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                queue.async {
+                    continuation.resume(with: Result { try self.perform(request, on: handle, cancelled: cancelled) })
+                }
             }
+        } onCancel: {
+            cancelled.set()
         }
     }
 
@@ -71,11 +77,11 @@ public final class CurlTransport: Sendable {
         idleHandles.withLock { $0.append(handle) }
     }
 
-    private func perform(_ request: HTTPRequest, on handle: EasyHandle) throws -> HTTPResponse {
+    private func perform(_ request: HTTPRequest, on handle: EasyHandle, cancelled: CancellationFlag) throws -> HTTPResponse {
         let curl = handle.pointer
         // reset forgets the previous request's options but keeps live connections and the TLS session cache.
         curl_easy_reset(curl)
-        let transfer = Transfer(request: request)
+        let transfer = Transfer(request: request, cancelled: cancelled)
         if case .file(let path, let offset, let length) = request.body {
             try transfer.openSource(path: path, offset: offset, length: length)
         }
@@ -113,6 +119,9 @@ public final class CurlTransport: Sendable {
         _ = lifeboat_curl_setopt_pointer(curl, CURLOPT_HEADERDATA, context)
         _ = lifeboat_curl_setopt_callback(curl, CURLOPT_WRITEFUNCTION, writeCallback)
         _ = lifeboat_curl_setopt_pointer(curl, CURLOPT_WRITEDATA, context)
+        _ = lifeboat_curl_setopt_long(curl, CURLOPT_NOPROGRESS, 0)
+        _ = lifeboat_curl_setopt_progress(curl, progressCallback)
+        _ = lifeboat_curl_setopt_pointer(curl, CURLOPT_XFERINFODATA, context)
 
         switch request.method {
         case "GET":
@@ -134,6 +143,7 @@ public final class CurlTransport: Sendable {
         }
 
         let code = curl_easy_perform(curl)
+        if cancelled.isSet { throw CancellationError() }
         if let sourceError = transfer.sourceError { throw sourceError }
         if let sinkError = transfer.sinkError { throw sinkError }
         guard code == CURLE_OK else {
@@ -153,6 +163,7 @@ private struct EasyHandle: @unchecked Sendable {
 /// State shared with curl's C callbacks for the duration of one blocking transfer.
 private final class Transfer {
     let request: HTTPRequest
+    let cancelled: CancellationFlag
     var responseHeaders: [HTTPHeader] = []
     var responseBody = Data()
     var status = 0
@@ -166,8 +177,9 @@ private final class Transfer {
     private(set) var bodyLength: Int64 = 0
     private var remaining: Int64 = 0
 
-    init(request: HTTPRequest) {
+    init(request: HTTPRequest, cancelled: CancellationFlag) {
         self.request = request
+        self.cancelled = cancelled
         if case .bytes(let data) = request.body {
             bytes = data
             bodyLength = Int64(data.count)
@@ -246,6 +258,19 @@ private final class Transfer {
         responseBody.append(chunk.bindMemory(to: UInt8.self))
         return true
     }
+}
+
+/// Set from another thread when the awaiting task is cancelled; read by curl's progress callback.
+private final class CancellationFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    func set() { flag.store(true, ordering: .relaxed) }
+    var isSet: Bool { flag.load(ordering: .relaxed) }
+}
+
+private let progressCallback: lifeboat_curl_progress_callback = { context, _, _, _, _ in
+    guard let context else { return 0 }
+    // Non-zero aborts the transfer with CURLE_ABORTED_BY_CALLBACK.
+    return Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue().cancelled.isSet ? 1 : 0
 }
 
 private let readCallback: lifeboat_curl_data_callback = { buffer, size, count, context in

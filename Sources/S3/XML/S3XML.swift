@@ -64,6 +64,26 @@ public enum S3XML {
         return uploadID
     }
 
+    /// ListMultipartUploads: the uploads begun and neither completed nor aborted, one page.
+    public static func listMultipartUploads(_ data: Data) throws(S3XMLError) -> MultipartUploadsPage {
+        let root = try XMLElementTree.parse(data)
+        try expectRoot(root, "ListMultipartUploadsResult")
+        let isEncoded = root.text(of: "EncodingType")?.trimmedXMLValue.lowercased() == "url"
+        var uploads: [MultipartUploadsPage.Upload] = []
+        for upload in root.children("Upload") {
+            guard let key = upload.text(of: "Key"), let uploadID = upload.text(of: "UploadId")?.trimmedXMLValue else {
+                throw S3XMLError("expected <Key> and <UploadId> in each <Upload> of <ListMultipartUploadsResult>")
+            }
+            uploads.append(.init(key: isEncoded ? try URLEncodedListingValue.decode(key) : key, uploadID: uploadID))
+        }
+        let nextKey = root.text(of: "NextKeyMarker").map { isEncoded ? ((try? URLEncodedListingValue.decode($0)) ?? $0) : $0 }
+        return MultipartUploadsPage(
+            uploads: uploads,
+            isTruncated: try boolean(root.text(of: "IsTruncated"), element: "IsTruncated"),
+            nextKeyMarker: nextKey,
+            nextUploadIDMarker: root.text(of: "NextUploadIdMarker")?.trimmedXMLValue)
+    }
+
     /// CompleteMultipartUpload can answer 200 with an `<Error>` body: that comes back as `.failed`.
     public static func completeMultipartUpload(_ data: Data) throws(S3XMLError) -> CompleteMultipartOutcome {
         let root = try XMLElementTree.parse(data)

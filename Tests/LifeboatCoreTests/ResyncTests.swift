@@ -1,0 +1,199 @@
+import Foundation
+import Logging
+import Testing
+@testable import LifeboatCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `lifeboat resync` against a directory remote: a watched tree lands byte for byte, a second
+/// run has nothing to do, and the journal says what happened.
+struct ResyncTests {
+    /// A watch root `watched/` named "output", a file remote `remote/` and a journal, in `directory`.
+    struct Setup {
+        let directory: TemporaryDirectory
+        let configuration: AgentConfiguration
+        let journal: Journal
+
+        init(_ directory: TemporaryDirectory) throws {
+            self.directory = directory
+            try directory.makeDirectory("watched")
+            try directory.makeDirectory("remote")
+            configuration = try ConfigurationLoader(
+                environment: [
+                    "LIFEBOAT_WATCH": "output=\(directory.url("watched"))",
+                    "LIFEBOAT_REMOTE": "file://\(directory.url("remote"))",
+                    "LIFEBOAT_JOURNAL": directory.url("state/journal.db"),
+                    "LIFEBOAT_LISTEN": "",
+                ],
+                workingDirectory: directory.path
+            ).load()
+            journal = try Journal(path: configuration.journalPath, access: .owner)
+        }
+
+        func resync(dryRun: Bool = false) async throws -> ResyncReport {
+            try await Resync(
+                configuration: configuration, journal: journal, remote: DirectoryRemote(root: directory.url("remote")),
+                logger: Logger(label: "lifeboat.tests", factory: { _ in SwiftLogNoOpLogHandler() }),
+                progress: TransferProgress(verb: "mirroring", enabled: false)
+            ).run(dryRun: dryRun)
+        }
+
+        /// Writes a watched file with a chosen mode and an exact mtime.
+        @discardableResult
+        func write(_ relative: String, _ data: Data, mode: mode_t = 0o644, mtime: Int64? = nil) throws -> String {
+            let path = try directory.write("watched/" + relative, data)
+            #expect(chmod(path, mode) == 0)
+            if let mtime { try setModificationTime(path, nanoseconds: mtime) }
+            return path
+        }
+    }
+
+    static let tree: [(path: String, data: Data, mode: mode_t, mtime: Int64)] = [
+        ("clip.mp4", patternedData(count: 150_000, seed: 1), 0o644, 1_700_000_000_111_111_111),
+        ("voice/take one.wav", patternedData(count: 4_096, seed: 2), 0o600, 1_700_000_001_000_000_000),
+        ("deep/er/still/frame 日本.png", patternedData(count: 17, seed: 3), 0o755, 1_600_000_000_999_999_999),
+        ("empty.txt", Data(), 0o640, 1_500_000_000_000_000_001),
+    ]
+
+    @Test func treeLandsByteForByteWithModeAndMtime() async throws {
+        try await withTemporaryDirectory { directory in
+            let setup = try Setup(directory)
+            for file in Self.tree { try setup.write(file.path, file.data, mode: file.mode, mtime: file.mtime) }
+            try setup.write("render.tmp", Data("scratch".utf8))
+
+            let report = try await setup.resync()
+            #expect(report.failures.isEmpty, "\(report.failures.map { "\($0.path): \($0.reason)" })")
+            #expect(report.scanned == Self.tree.count)
+            #expect(report.uploaded == Self.tree.count)
+            #expect(report.unchanged == 0)
+            #expect(report.bytesUploaded == Self.tree.reduce(0) { $0 + Int64($1.data.count) })
+
+            for file in Self.tree {
+                let remotePath = "remote/output/" + file.path
+                #expect(try directory.read(remotePath) == file.data, "\(file.path)")
+                let info = try lstatInfo(directory.url(remotePath))
+                #expect(info.permissionBits == UInt32(file.mode), "\(file.path)")
+                #expect(info.mtimeNanoseconds == file.mtime, "\(file.path)")
+
+                let record = try #require(try await setup.journal.record(watch: "output", path: file.path))
+                #expect(record.state == .mirrored)
+                #expect(record.remoteKey == "output/" + file.path)
+                #expect(record.sha256 == FileHasherTests.hex(file.data))
+                #expect(record.mirroredAt != nil)
+            }
+            #expect(!directory.exists("remote/output/render.tmp"))
+            #expect(try await setup.journal.record(watch: "output", path: "render.tmp") == nil)
+            let summary = try await setup.journal.summary()
+            #expect(summary.files == Self.tree.count)
+            #expect(summary.mirrored == Self.tree.count)
+            #expect(summary.pending == 0)
+        }
+    }
+
+    @Test func secondRunUploadsNothingAndReportsEverythingUnchanged() async throws {
+        try await withTemporaryDirectory { directory in
+            let setup = try Setup(directory)
+            for file in Self.tree { try setup.write(file.path, file.data, mode: file.mode, mtime: file.mtime) }
+            _ = try await setup.resync()
+
+            let second = try await setup.resync()
+            #expect(second.uploaded == 0)
+            #expect(second.unchanged == Self.tree.count)
+            #expect(second.bytesUploaded == 0)
+            #expect(second.isComplete)
+        }
+    }
+
+    @Test func modifiedFileIsTheOnlyOneUploadedAgain() async throws {
+        try await withTemporaryDirectory { directory in
+            let setup = try Setup(directory)
+            for file in Self.tree { try setup.write(file.path, file.data, mode: file.mode, mtime: file.mtime) }
+            _ = try await setup.resync()
+
+            let changed = Data("a new take".utf8)
+            try setup.write("voice/take one.wav", changed, mode: 0o600, mtime: 1_800_000_000_000_000_000)
+            let report = try await setup.resync()
+            #expect(report.uploaded == 1)
+            #expect(report.unchanged == Self.tree.count - 1)
+            #expect(try directory.read("remote/output/voice/take one.wav") == changed)
+            let record = try #require(try await setup.journal.record(watch: "output", path: "voice/take one.wav"))
+            #expect(record.state == .mirrored)
+            #expect(record.sha256 == FileHasherTests.hex(changed))
+            #expect(record.size == Int64(changed.count))
+        }
+    }
+
+    @Test func newFileBesideMirroredOnesIsUploadedAlone() async throws {
+        try await withTemporaryDirectory { directory in
+            let setup = try Setup(directory)
+            try setup.write("first.mp4", Data("one".utf8))
+            _ = try await setup.resync()
+            try setup.write("later/second.mp4", Data("two".utf8))
+            let report = try await setup.resync()
+            #expect(report.uploaded == 1)
+            #expect(report.unchanged == 1)
+            #expect(try directory.read("remote/output/later/second.mp4") == Data("two".utf8))
+        }
+    }
+
+    @Test func pendingRowWhoseFileWasDeletedBecomesGone() async throws {
+        try await withTemporaryDirectory { directory in
+            let setup = try Setup(directory)
+            try setup.write("kept.mp4", Data("kept".utf8))
+            try await setup.journal.save([
+                JournalTests.record("deleted-before-upload.mp4", state: .pending),
+                JournalTests.record("failed-then-deleted.mp4", state: .failed, lastError: "HTTP 503"),
+            ])
+
+            let report = try await setup.resync()
+            #expect(report.isComplete)
+            #expect(report.uploaded == 1)
+            #expect(try await setup.journal.record(watch: "output", path: "deleted-before-upload.mp4")?.state == .gone)
+            #expect(try await setup.journal.record(watch: "output", path: "failed-then-deleted.mp4")?.state == .gone)
+            let summary = try await setup.journal.summary()
+            #expect(summary.files == 1)
+            #expect(summary.pending == 0)
+            #expect(summary.failed == 0)
+            #expect(summary.lastError == nil)
+        }
+    }
+
+    @Test func locallyDeletedMirroredFileKeepsItsRemoteCopy() async throws {
+        try await withTemporaryDirectory { directory in
+            let setup = try Setup(directory)
+            let path = try setup.write("precious.mp4", Data("precious".utf8))
+            _ = try await setup.resync()
+            #expect(unlink(path) == 0)
+            let report = try await setup.resync()
+            #expect(report.isComplete)
+            #expect(try directory.read("remote/output/precious.mp4") == Data("precious".utf8))
+        }
+    }
+
+    @Test func dryRunWritesNothingAndListsWhatItWouldUpload() async throws {
+        try await withTemporaryDirectory { directory in
+            let setup = try Setup(directory)
+            for file in Self.tree { try setup.write(file.path, file.data, mode: file.mode, mtime: file.mtime) }
+
+            let report = try await setup.resync(dryRun: true)
+            #expect(report.uploaded == 0)
+            #expect(report.wouldUpload.map(\.path).sorted() == Self.tree.map { directory.url("watched/" + $0.path) }.sorted())
+            #expect(report.wouldUpload.reduce(0) { $0 + $1.size } == Self.tree.reduce(0) { $0 + Int64($1.data.count) })
+            #expect(try FileManager.default.contentsOfDirectory(atPath: directory.url("remote")).isEmpty)
+            #expect(try await setup.journal.records(watch: "output").isEmpty)
+            #expect(try await setup.journal.summary() == JournalSummary())
+        }
+    }
+
+    @Test func emptyWatchDirectoryUploadsNothingAndSucceeds() async throws {
+        try await withTemporaryDirectory { directory in
+            let setup = try Setup(directory)
+            let report = try await setup.resync()
+            #expect(report.isComplete)
+            #expect(report.scanned == 0)
+            #expect(report.uploaded == 0)
+        }
+    }
+}
