@@ -250,6 +250,26 @@ struct ConfigurationLoaderTests {
         }
     }
 
+    @Test func emptyEnvironmentVariableLeavesTheFilesValueInForce() throws {
+        // `LIFEBOAT_SETTLE=${SETTLE:-}` in a compose file yields an empty variable: it means "not set".
+        try withTemporaryDirectory { directory in
+            var environment = try Self.baseEnvironment(directory)
+            environment["LIFEBOAT_SETTLE"] = ""
+            let configuration = try Self.load(directory, file: "LIFEBOAT_SETTLE=5s\n", environment: environment)
+            #expect(configuration.settle == .seconds(5))
+        }
+    }
+
+    @Test func badFileValueUnderAnEmptyEnvironmentVariableIsBlamedOnTheFile() throws {
+        try withTemporaryDirectory { directory in
+            var environment = try Self.baseEnvironment(directory)
+            environment["LIFEBOAT_SETTLE"] = ""
+            let message = Self.failure { _ = try Self.load(directory, file: "LIFEBOAT_SETTLE=soon\n", environment: environment) }
+            #expect(message.contains("LIFEBOAT_SETTLE"))
+            #expect(message.contains("agent.conf line 1"), "\(message)")
+        }
+    }
+
     @Test func excludeListIsSplitOnCommasAndTrimmed() throws {
         try withTemporaryDirectory { directory in
             var environment = try Self.baseEnvironment(directory)
@@ -448,6 +468,21 @@ struct ConfigurationLoaderTests {
             let fileMessage = Self.failure { _ = try Self.load(directory, file: file, environment: fromFile) }
             #expect(fileMessage.contains("LIFEBOAT_SETTLE"))
             #expect(!fileMessage.contains(Self.secret))
+        }
+    }
+
+    @Test func secretNeverAppearsWhenTheConfigurationIsPrinted() throws {
+        try withTemporaryDirectory { directory in
+            var environment = try Self.s3Environment(directory)
+            environment["AWS_ACCESS_KEY_ID"] = "AKIDEXAMPLE"
+            environment["AWS_SECRET_ACCESS_KEY"] = Self.secret
+            environment["AWS_SESSION_TOKEN"] = "token-" + Self.secret
+            let configuration = try Self.load(directory, environment: environment)
+            var dumped = ""
+            dump(configuration, to: &dumped)
+            for text in [String(describing: configuration), String(reflecting: configuration), dumped] {
+                #expect(!text.contains(Self.secret))
+            }
         }
     }
 

@@ -286,6 +286,19 @@ struct RemoteStoreConformanceTests {
         }
     }
 
+    /// 255 bytes is the longest name Linux file systems allow; generated media is often named
+    /// after its prompt and gets there. Whatever the local disk holds must fit in the remote.
+    @Test(arguments: await Backend.available())
+    func fileNameOfTheMaximumLengthIsStored(_ backend: Backend) async throws {
+        try await Self.withRemote(backend) { harness in
+            let name = String(repeating: "a", count: 251) + ".png"
+            let object = try harness.object("output/\(name)", Data("long".utf8))
+            _ = try await harness.remote.put(object)
+            #expect(try await harness.remote.head(key: object.key)?.size == 4)
+            #expect(try await harness.listing("output/").objects.map(\.key) == [object.key])
+        }
+    }
+
     // MARK: - The directory remote's own promises
 
     @Test func directoryRemoteLeavesNoTemporaryFilesAndWritesTheTreeInPlace() async throws {
@@ -321,6 +334,37 @@ struct RemoteStoreConformanceTests {
                 _ = try await harness.remote.put(object)
             }
             #expect(!root.allEntries().contains { $0.contains(DirectoryRemote.temporaryMarker) || $0.hasSuffix("shrunk.bin") })
+        }
+    }
+
+    @Test func directoryRemoteRemovesTemporaryFilesAnInterruptedCopyLeft() async throws {
+        try await Self.withRemote(.directory) { harness in
+            let root = try #require(harness.root)
+            _ = try await harness.remote.put(harness.object("output/kept.mp4", Data("kept".utf8)))
+            try root.write("output/.a.mp4\(DirectoryRemote.temporaryMarker)1", "half")
+            try root.write("output/deep/.b.wav\(DirectoryRemote.temporaryMarker)2", "half")
+            #expect(try await harness.remote.removeIncompleteUploads() == 2)
+            #expect(root.allEntries() == ["output", "output/deep", "output/kept.mp4"])
+            #expect(try await harness.remote.removeIncompleteUploads() == 0)
+        }
+    }
+
+    @Test(.requiresMoto)
+    func s3RemoteAbortsOnlyTheUploadsLeftUnderItsOwnPrefix() async throws {
+        try await withTemporaryDirectory { directory in
+            let server = try await MotoServer.shared(.unsigned)
+            let client = S3Integration.client(server)
+            let prefix = "cleanup/\(UUID().uuidString.lowercased())"
+            let remote = S3Remote(client: client, prefix: prefix, multipartThreshold: 5 << 20, partSize: 5 << 20, checksum: .auto)
+            let ours = try await client.createMultipartUpload(key: "\(prefix)/output/a.mp4", headers: [], sendChecksum: false)
+            let neighbours = try await client.createMultipartUpload(key: "\(prefix)-other/output/b.mp4", headers: [], sendChecksum: false)
+
+            #expect(try await remote.removeIncompleteUploads() == 1)
+            let left = try await client.listMultipartUploads(prefix: "cleanup/")
+            #expect(!left.contains { $0.uploadID == ours })
+            #expect(left.contains { $0.uploadID == neighbours })
+            try await client.abortMultipartUpload(key: "\(prefix)-other/output/b.mp4", uploadID: neighbours)
+            withExtendedLifetime(directory) {}
         }
     }
 

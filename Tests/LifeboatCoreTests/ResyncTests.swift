@@ -1,5 +1,7 @@
 import Foundation
 import Logging
+import S3
+import Synchronization
 import Testing
 @testable import LifeboatCore
 
@@ -194,6 +196,116 @@ struct ResyncTests {
             #expect(report.isComplete)
             #expect(report.scanned == 0)
             #expect(report.uploaded == 0)
+        }
+    }
+}
+
+/// A directory remote with hooks: fails every put, or changes the local file mid-upload.
+struct HookedRemote: RemoteStore {
+    enum Behaviour: Sendable {
+        case failWith503
+        /// Appends to the local file during the first `count` puts, as a writer still at work would.
+        case appendDuringFirstPuts(count: Int, counter: PutCounter)
+    }
+
+    final class PutCounter: Sendable {
+        private let calls = Mutex(0)
+        func next() -> Int { calls.withLock { $0 += 1; return $0 } }
+        var count: Int { calls.withLock { $0 } }
+    }
+
+    let inner: DirectoryRemote
+    let behaviour: Behaviour
+    var location: String { inner.location }
+
+    func put(_ object: LocalObject) async throws -> StoredObject {
+        switch behaviour {
+        case .failWith503:
+            throw S3Error(operation: "PutObject", key: object.key, kind: .http(status: 503, code: "SlowDown", message: "Please reduce your request rate.", requestID: nil))
+        case .appendDuringFirstPuts(let count, let counter):
+            if counter.next() <= count {
+                let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: object.path))
+                try handle.seekToEnd()
+                try handle.write(contentsOf: Data(" and more".utf8))
+                try handle.close()
+            }
+            return try await inner.put(object)
+        }
+    }
+
+    func head(key: String) async throws -> RemoteObject? { try await inner.head(key: key) }
+    func list(prefix: String, page: ([RemoteObject]) async throws -> Void) async throws { try await inner.list(prefix: prefix, page: page) }
+    func get(key: String, into descriptor: Int32) async throws -> RemoteObject { try await inner.get(key: key, into: descriptor) }
+    func delete(key: String) async throws { try await inner.delete(key: key) }
+    func removeIncompleteUploads() async throws -> Int { try await inner.removeIncompleteUploads() }
+}
+
+extension ResyncTests {
+    static func resync(_ setup: Setup, remote: any RemoteStore) async throws -> ResyncReport {
+        try await Resync(
+            configuration: setup.configuration, journal: setup.journal, remote: remote,
+            logger: Logger(label: "lifeboat.tests", factory: { _ in SwiftLogNoOpLogHandler() }),
+            progress: TransferProgress(verb: "mirroring", enabled: false)
+        ).run(dryRun: false)
+    }
+
+    @Test func failedUploadsAreNamedInTheReportAndKeptInTheJournal() async throws {
+        try await withTemporaryDirectory { directory in
+            let setup = try Setup(directory)
+            try setup.write("a.mp4", Data("a".utf8))
+            try setup.write("sub/b.wav", Data("b".utf8))
+            let remote = HookedRemote(inner: DirectoryRemote(root: directory.url("remote")), behaviour: .failWith503)
+
+            let report = try await Self.resync(setup, remote: remote)
+            #expect(!report.isComplete)
+            #expect(report.uploaded == 0)
+            #expect(report.failures.map(\.path).sorted() == [directory.url("watched/a.mp4"), directory.url("watched/sub/b.wav")])
+            #expect(report.failures.allSatisfy { $0.reason.contains("SlowDown") })
+            let record = try #require(try await setup.journal.record(watch: "output", path: "a.mp4"))
+            #expect(record.state == .failed)
+            #expect(record.attempts == 1)
+            #expect(record.lastError?.contains("SlowDown") == true)
+            let summary = try await setup.journal.summary()
+            #expect(summary.failed == 2)
+            #expect(summary.mirrored == 0)
+
+            // Once the remote recovers, the next resync finishes the job.
+            let retried = try await setup.resync()
+            #expect(retried.isComplete)
+            #expect(retried.uploaded == 2)
+            #expect(try await setup.journal.summary().failed == 0)
+        }
+    }
+
+    @Test func fileChangedDuringUploadIsSentAgainInItsFinalState() async throws {
+        try await withTemporaryDirectory { directory in
+            let setup = try Setup(directory)
+            try setup.write("growing.mp4", Data("first part".utf8))
+            let counter = HookedRemote.PutCounter()
+            let remote = HookedRemote(inner: DirectoryRemote(root: directory.url("remote")), behaviour: .appendDuringFirstPuts(count: 1, counter: counter))
+
+            let report = try await Self.resync(setup, remote: remote)
+            #expect(report.isComplete, "\(report.failures.map(\.reason))")
+            #expect(report.uploaded == 1)
+            #expect(counter.count == 2)
+            #expect(try directory.read("remote/output/growing.mp4") == Data("first part and more".utf8))
+            let record = try #require(try await setup.journal.record(watch: "output", path: "growing.mp4"))
+            #expect(record.state == .mirrored)
+            #expect(record.sha256 == FileHasherTests.hex(Data("first part and more".utf8)))
+        }
+    }
+
+    @Test func fileThatNeverSettlesIsReportedAndLeftPending() async throws {
+        try await withTemporaryDirectory { directory in
+            let setup = try Setup(directory)
+            try setup.write("busy.mp4", Data("busy".utf8))
+            let remote = HookedRemote(inner: DirectoryRemote(root: directory.url("remote")), behaviour: .appendDuringFirstPuts(count: 100, counter: HookedRemote.PutCounter()))
+
+            let report = try await Self.resync(setup, remote: remote)
+            #expect(!report.isComplete)
+            #expect(report.failures.map(\.path) == [directory.url("watched/busy.mp4")])
+            #expect(try await setup.journal.record(watch: "output", path: "busy.mp4")?.state == .pending)
+            #expect(try await setup.journal.summary().mirrored == 0)
         }
     }
 }

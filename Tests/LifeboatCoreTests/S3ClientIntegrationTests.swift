@@ -82,11 +82,7 @@ struct S3ClientSignedServerTests {
             #expect(object.etag == etag)
             #expect(object.contentType == "video/mp4")
             #expect(object.metadata == ["sha256": S3Integration.hex(data), "mtime": "1700000000.123456789", "mode": "0644"])
-            // moto keeps x-amz-checksum-sha256 only when x-amz-sdk-checksum-algorithm comes with it
-            // (AWS keeps it either way), so the stored checksum is checked only where there is one.
-            if let checksum = object.checksumSHA256 {
-                #expect(checksum == S3Integration.base64SHA256(data))
-            }
+            #expect(object.checksumSHA256 == S3Integration.base64SHA256(data))
         }
     }
 
@@ -152,6 +148,11 @@ struct S3ClientSignedServerTests {
             let listError = await #expect(throws: S3Error.self) {
                 try await client.listObjects(prefix: "") { _ in }
             }
+            // HEAD has no error body, but a refusal must still be an error, never "no such object".
+            let headError = await #expect(throws: S3Error.self) {
+                _ = try await client.headObject(key: key)
+            }
+            #expect(headError?.httpStatus == 403)
             for error in [putError, listError].compactMap(\.self) {
                 #expect(["SignatureDoesNotMatch", "InvalidAccessKeyId"].contains(error.code), "\(error)")
                 #expect(error.httpStatus == 403)

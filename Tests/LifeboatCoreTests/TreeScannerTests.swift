@@ -91,6 +91,23 @@ struct TreeScannerTests {
         }
     }
 
+    @Test func nameThatIsNotUTF8IsAProblemNotAFile() throws {
+        try withTemporaryDirectory { directory in
+            try directory.write("root/fine.txt", "ok")
+            // "bad\xFF.bin": Latin-1 names from old archives cannot become S3 keys.
+            let path = Array(directory.url("root/bad").utf8) + [0xFF] + Array(".bin".utf8) + [0]
+            let descriptor = path.withUnsafeBufferPointer { bytes in
+                bytes.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644) }
+            }
+            #expect(descriptor >= 0)
+            close(descriptor)
+            let result = Self.scan(directory)
+            #expect(result.files.map(\.relativePath) == ["fine.txt"])
+            #expect(result.problems.count == 1)
+            #expect(result.problems.first?.reason.contains("UTF-8") == true)
+        }
+    }
+
     @Test func missingRootIsAProblemNotACrash() throws {
         try withTemporaryDirectory { directory in
             let result = Self.scan(directory, root: "absent")

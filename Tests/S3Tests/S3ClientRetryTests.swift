@@ -1,6 +1,10 @@
 import Foundation
 import Logging
 import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import S3
 
 /// Transient failures are retried per the policy, then reported as retryable transport errors.
@@ -51,5 +55,53 @@ struct S3ClientRetryTests {
         #expect(policy.allowsAttempt(5))
         #expect(!policy.allowsAttempt(6))
         #expect(RetryPolicy(maxAttempts: nil).allowsAttempt(1_000_000))
+    }
+}
+
+/// A task that is cancelled stops its transfer instead of waiting out curl's timeouts.
+struct S3ClientCancellationTests {
+    /// A TCP port that accepts connections (the kernel completes them from the backlog) and
+    /// never answers: a request to it hangs until something stops it.
+    final class SilentServer: Sendable {
+        let descriptor: Int32
+        let port: UInt16
+
+        init() throws {
+            let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = 0
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafeMutablePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) == 0 && getsockname(listener, $0, &length) == 0 }
+            }
+            guard listener >= 0, bound, listen(listener, 16) == 0 else {
+                if listener >= 0 { close(listener) }
+                throw POSIXError(.EADDRNOTAVAIL)
+            }
+            descriptor = listener
+            port = UInt16(bigEndian: address.sin_port)
+        }
+
+        deinit { close(descriptor) }
+    }
+
+    @Test func cancellingTheTaskAbortsAHangingRequestPromptly() async throws {
+        let server = try SilentServer()
+        let client = S3Client(
+            configuration: S3Configuration(
+                bucket: "lifeboat-test", endpoint: "http://127.0.0.1:\(server.port)", region: "us-east-1",
+                credentials: S3Credentials(accessKeyID: "AKIDEXAMPLE", secretAccessKey: "secret")),
+            retry: RetryPolicy(maxAttempts: 1),
+            logger: Logger(label: "lifeboat.tests", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let started = ContinuousClock.now
+        let request = Task { try await client.headObject(key: "hangs") }
+        try await Task.sleep(for: .milliseconds(300))
+        request.cancel()
+        let outcome = await request.result
+        #expect(ContinuousClock.now - started < .seconds(10))
+        #expect(throws: CancellationError.self) { try outcome.get() }
+        withExtendedLifetime(server) {}
     }
 }

@@ -309,8 +309,9 @@ class FaultProxy:
         except (_Closed, ConnectionError, asyncio.TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, OSError):
             _reset(cwriter)
         except asyncio.CancelledError:
+            # Stopping. Not re-raised: asyncio's stream callback would log a cancelled
+            # connection task as an error.
             _reset(cwriter)
-            raise
         except Exception:  # noqa: BLE001 -- a proxy bug must not hang the client: reset and count it
             self._note("proxy_errors")
             _reset(cwriter)
@@ -388,7 +389,15 @@ class FaultProxy:
                 continue
             break
         no_body = method == "HEAD" or 100 <= status < 200 or status in (204, 304)
-        upstream_close = _wants_close(rversion, rheaders) or (not no_body and _body_until_eof(rheaders))
+        eof_framed = not no_body and _body_until_eof(rheaders)
+        upstream_close = _wants_close(rversion, rheaders) or eof_framed
+        if upstream_close and not eof_framed and not client_close:
+            # Werkzeug (moto) closes after every answer; real S3 keeps connections alive. Keep
+            # the client's connection open (a fresh upstream one serves its next request), so
+            # that clients reuse connections and faults hit reused connections too.
+            rhead = _strip_header(rhead, b"connection")
+        elif eof_framed or client_close:
+            client_close = True
 
         if fault == "drop_after":
             if not no_body:
@@ -408,8 +417,8 @@ class FaultProxy:
         self._note("answered")
         self._record(rec)
         if upstream_close:
-            _reset(uwriter)
-            return False, None
+            await _close(uwriter)
+            up = None
         return not client_close, up
 
     # ------------------------------------------------------------------ bodies

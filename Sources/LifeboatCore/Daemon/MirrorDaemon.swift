@@ -72,6 +72,7 @@ public final class MirrorDaemon: Service, Sendable {
                     group.addTask { await self.work(lane: index < wide ? .any : .smallOnly) }
                 }
                 await self.remote.removeIncompleteUploads(logger: self.logger)
+                await self.resumeScheduledDeletions()
                 await self.reconcileAll(reason: "start-up")
                 state.withLock { $0.ready = true }
                 try await group.waitForAll()
@@ -168,8 +169,12 @@ public final class MirrorDaemon: Service, Sendable {
 
     private func reconcile(root: WatchRoot, subtree: String) async {
         do {
-            let outcome = try await Reconciler(journal: journal, excludes: excludes).reconcile(root: root, subtree: subtree)
+            let outcome = try await Reconciler(journal: journal, excludes: excludes, deletion: deletionPolicy).reconcile(root: root, subtree: subtree)
             for problem in outcome.problems { logger.warning("cannot mirror \(problem.path): \(problem.reason)") }
+            if let refusal = outcome.refusedDeletions {
+                logger.error("refusing to delete remote copies under \(root.path): \(refusal); nothing was deleted")
+            }
+            for record in outcome.scheduledDeletions { scheduleDeletion(record, root: root) }
             let now = Date().timeIntervalSince1970
             for record in outcome.pending {
                 // A file modified within the settle time may still be being written: let it settle.
@@ -257,6 +262,38 @@ public final class MirrorDaemon: Service, Sendable {
             try await journal.save(saved)
         } catch {
             logger.error("journal write failed for \(job.root.path)/\(job.path): \(error)")
+        }
+    }
+
+    private var deletionPolicy: DeletionPolicy {
+        DeletionPolicy(mode: configuration.deleteMode, delay: configuration.deleteDelay)
+    }
+
+    /// Rows left scheduled for deletion by an earlier run.
+    private func resumeScheduledDeletions() async {
+        guard configuration.deleteMode == .mirror else { return }
+        do {
+            for record in try await journal.scheduledDeletions() {
+                guard let root = configuration.watches.first(where: { $0.name == record.watch }) else { continue }
+                scheduleDeletion(record, root: root)
+            }
+        } catch {
+            logger.error("cannot read scheduled deletions from the journal: \(error)")
+        }
+    }
+
+    private func scheduleDeletion(_ record: FileRecord, root: WatchRoot) {
+        let deleter = RemoteDeleter(journal: journal, remote: remote, logger: logger)
+        let due = max(0, (record.nextAttemptAt ?? 0) - Date().timeIntervalSince1970)
+        logger.info("\(root.path)/\(record.path) was deleted locally; its remote copy will be deleted in \(Int(due))s unless it comes back")
+        Task {
+            try? await Task.sleep(for: .seconds(due))
+            guard !self.state.withLock({ $0.stopping }) else { return }
+            if await !deleter.deleteIfDue(watch: record.watch, path: record.path, root: root),
+               let retry = try? await self.journal.record(watch: record.watch, path: record.path), retry.state == .deleting {
+                // A failed delete was rescheduled in the journal; follow it.
+                self.scheduleDeletion(retry, root: root)
+            }
         }
     }
 

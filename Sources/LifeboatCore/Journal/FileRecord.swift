@@ -60,8 +60,12 @@ public enum FileState: String, Sendable, Codable {
     case mirrored
     /// The last attempt failed; it will be tried again.
     case failed
-    /// Disappeared locally before it was mirrored; nothing left to upload.
+    /// Disappeared locally before it was mirrored, or its remote copy was deleted in `mirror`
+    /// delete mode; nothing left to do.
     case gone
+    /// Deleted locally after it was mirrored, in `mirror` delete mode: the remote copy is deleted
+    /// at `nextAttemptAt` (after LIFEBOAT_DELETE_DELAY) unless the file comes back first.
+    case deleting
 }
 
 /// The stat fields that tell whether a file changed since it was last hashed.

@@ -96,6 +96,13 @@ public final class Journal: Sendable {
         }
     }
 
+    /// Rows whose remote copy waits to be deleted (`mirror` delete mode).
+    public func scheduledDeletions() async throws -> [FileRecord] {
+        try await database.read { db in
+            try FileRecord.filter(Column("state") == FileState.deleting.rawValue).order(Column("next_attempt_at")).fetchAll(db)
+        }
+    }
+
     public func record(watch: String, path: String) async throws -> FileRecord? {
         try await database.read { db in
             try FileRecord.filter(Column("watch") == watch && Column("path") == path).fetchOne(db)
@@ -138,7 +145,7 @@ public final class Journal: Sendable {
                     if state == .pending { summary.pending = count } else { summary.failed = count }
                     summary.bytesPending += bytes
                     if let first: Double = row["oldest"] { oldest = min(oldest ?? first, first) }
-                case .gone:
+                case .gone, .deleting:
                     continue
                 }
                 summary.files += count

@@ -6,10 +6,12 @@ public import Foundation
 public struct Reconciler: Sendable {
     public let journal: Journal
     public let excludes: ExcludeMatcher
+    public let deletion: DeletionPolicy
 
-    public init(journal: Journal, excludes: ExcludeMatcher) {
+    public init(journal: Journal, excludes: ExcludeMatcher, deletion: DeletionPolicy = DeletionPolicy(mode: .keep, delay: .zero)) {
         self.journal = journal
         self.excludes = excludes
+        self.deletion = deletion
     }
 
     public struct Outcome: Sendable {
@@ -20,6 +22,10 @@ public struct Reconciler: Sendable {
         public var problems: [ScanProblem] = []
         /// With `dryRun`: files that would become pending (nothing is saved).
         public var wouldUpload: [ScannedFile] = []
+        /// `mirror` delete mode: rows whose remote copy is now scheduled for deletion.
+        public var scheduledDeletions: [FileRecord] = []
+        /// Why the deletion guard refused to schedule deletions in this scan, if it did.
+        public var refusedDeletions: String?
     }
 
     public func reconcile(root: WatchRoot, subtree: String = "", dryRun: Bool = false, now: Date = Date()) async throws -> Outcome {
@@ -32,10 +38,17 @@ public struct Reconciler: Sendable {
         let timestamp = now.timeIntervalSince1970
         var changed: [FileRecord] = []
         var seen = Set<String>(minimumCapacity: scan.files.count)
+        var restored: [FileRecord] = []
         for file in scan.files {
             seen.insert(file.relativePath)
             let record = known[file.relativePath]
             if let record, record.state == .mirrored, record.fingerprint == file.fingerprint {
+                outcome.unchanged += 1
+            } else if var record, record.state == .deleting, record.fingerprint == file.fingerprint {
+                // Back before its remote copy was deleted (a remount): mirrored as it was.
+                record.state = .mirrored
+                record.nextAttemptAt = nil
+                restored.append(record)
                 outcome.unchanged += 1
             } else if dryRun {
                 outcome.wouldUpload.append(file)
@@ -44,16 +57,40 @@ public struct Reconciler: Sendable {
             }
         }
         guard !dryRun else { return outcome }
-        let inScope: (FileRecord) -> Bool = { subtree.isEmpty || $0.path.hasPrefix(subtree + "/") }
-        let vanished = known.values.filter { !seen.contains($0.path) && inScope($0) && ($0.state == .pending || $0.state == .failed) }
-        try await journal.save(vanished.map { record in
-            var record = record
-            record.state = .gone
-            record.updatedAt = timestamp
-            return record
-        })
+        // A root that could not be read says nothing about which files are gone.
+        let rootUnreadable = scan.problems.contains { $0.path == root.path }
+        if !rootUnreadable {
+            let inScope: (FileRecord) -> Bool = { subtree.isEmpty || $0.path.hasPrefix(subtree + "/") }
+            let vanished = known.values.filter { !seen.contains($0.path) && inScope($0) && ($0.state == .pending || $0.state == .failed) }
+            try await journal.save(vanished.map { record in
+                var record = record
+                record.state = .gone
+                record.updatedAt = timestamp
+                return record
+            })
+            if deletion.mode == .mirror, subtree.isEmpty {
+                try await scheduleDeletions(known: known, seen: seen, rootIsEmpty: scan.files.isEmpty, now: timestamp, into: &outcome)
+            }
+        }
+        try await journal.save(restored)
         outcome.pending = try await journal.save(changed)
         return outcome
+    }
+
+    private func scheduleDeletions(known: [String: FileRecord], seen: Set<String>, rootIsEmpty: Bool, now: Double, into outcome: inout Outcome) async throws {
+        let mirrored = known.values.filter { $0.state == .mirrored }
+        let vanished = mirrored.filter { !seen.contains($0.path) }
+        if let refusal = deletion.refusal(vanished: vanished.count, mirrored: mirrored.count, rootIsEmpty: rootIsEmpty) {
+            outcome.refusedDeletions = refusal
+            return
+        }
+        outcome.scheduledDeletions = try await journal.save(vanished.map { record in
+            var record = record
+            record.state = .deleting
+            record.nextAttemptAt = now + deletion.delay.seconds
+            record.updatedAt = now
+            return record
+        })
     }
 
     /// The journal row for a file that needs mirroring. Its digest survives only if the file is

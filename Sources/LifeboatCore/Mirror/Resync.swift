@@ -24,7 +24,8 @@ public struct Resync: Sendable {
     public func run(dryRun: Bool) async throws -> ResyncReport {
         var report = ResyncReport()
         var work: [(FileRecord, WatchRoot)] = []
-        let reconciler = Reconciler(journal: journal, excludes: ExcludeMatcher(configuration.excludes))
+        let deletion = DeletionPolicy(mode: configuration.deleteMode, delay: configuration.deleteDelay)
+        let reconciler = Reconciler(journal: journal, excludes: ExcludeMatcher(configuration.excludes), deletion: deletion)
         for root in configuration.watches {
             let outcome = try await reconciler.reconcile(root: root, dryRun: dryRun)
             report.scanned += outcome.scanned
@@ -32,13 +33,27 @@ public struct Resync: Sendable {
             report.failures += outcome.problems.map { .init(path: $0.path, reason: $0.reason) }
             report.wouldUpload += outcome.wouldUpload.map { .init(path: "\(root.path)/\($0.relativePath)", size: $0.fingerprint.size) }
             work += outcome.pending.map { ($0, root) }
+            if let refusal = outcome.refusedDeletions {
+                logger.error("refusing to delete remote copies under \(root.path): \(refusal); nothing was deleted")
+            }
         }
         guard !dryRun else { return report }
         await remote.removeIncompleteUploads(logger: logger)
         progress.expect(files: work.count, bytes: work.reduce(0) { $0 + $1.0.size })
         try await upload(work, into: &report)
         progress.end()
+        if deletion.mode == .mirror { try await deleteDue(into: &report) }
         return report
+    }
+
+    /// Remote deletions whose delay has passed (`mirror` mode); later ones wait for a later run.
+    private func deleteDue(into report: inout ResyncReport) async throws {
+        let deleter = RemoteDeleter(journal: journal, remote: remote, logger: logger)
+        let now = Date()
+        for record in try await journal.scheduledDeletions() where (record.nextAttemptAt ?? 0) <= now.timeIntervalSince1970 {
+            guard let root = configuration.watches.first(where: { $0.name == record.watch }) else { continue }
+            if await deleter.deleteIfDue(watch: record.watch, path: record.path, root: root, now: now) { report.deleted += 1 }
+        }
     }
 
     private func upload(_ work: [(FileRecord, WatchRoot)], into report: inout ResyncReport) async throws {

@@ -4,6 +4,8 @@ public struct ResyncReport: Sendable {
     public var uploaded = 0
     public var unchanged = 0
     public var bytesUploaded: Int64 = 0
+    /// Remote copies deleted because their files were deleted locally (`mirror` delete mode).
+    public var deleted = 0
     /// Files that are not durable remotely, each with the reason.
     public var failures: [Failure] = []
     /// With --dry-run: what would have been uploaded.

@@ -40,14 +40,16 @@ public struct DirectoryRemote: RemoteStore {
         let copied = try Self.copy(from: source, to: target, path: object.path)
         guard copied == object.size else { throw FileChangedError(path: object.path) }
         _ = fchmod(target, mode_t(object.mode))
-        _ = object.sha256.withCString { lifeboat_fsetxattr(target, Self.digestAttribute, $0, strlen($0)) }
+        let digestStored = object.sha256.withCString { lifeboat_fsetxattr(target, Self.digestAttribute, $0, strlen($0)) } == 0
         // Access time is left alone (UTIME_OMIT); only the modification time carries meaning.
         let times = [Glibc.timespec(tv_sec: 0, tv_nsec: lifeboat_utime_omit()), Self.timespec(nanoseconds: object.mtimeNanoseconds)]
         guard futimens(target, times) == 0, fsync(target) == 0 else { throw RemoteError.local(temporary, errno) }
         guard rename(temporary, destination) == 0 else { throw RemoteError.local(destination, errno) }
         renamed = true
         Self.syncDirectory(directory)
-        return StoredObject(key: object.key, etag: object.sha256)
+        // The same ETag a listing will show (see `describe`), so `verify` can compare the two
+        // also on file systems without user extended attributes.
+        return StoredObject(key: object.key, etag: digestStored ? object.sha256 : "\(object.size)-\(object.mtimeNanoseconds)")
     }
 
     public func head(key: String) async throws -> RemoteObject? {

@@ -5,27 +5,33 @@ enum ObjectMetadata {
     static let mtime = "mtime"
     static let mode = "mode"
 
+    /// Sign and magnitude are handled apart: -0.5 s is "-0.5", not "-1.5" or "0.-5".
     static func formatMtime(_ nanoseconds: Int64) -> String {
-        let seconds = nanoseconds / 1_000_000_000
-        let fraction = nanoseconds % 1_000_000_000
-        guard fraction != 0 else { return String(seconds) }
+        let sign = nanoseconds < 0 ? "-" : ""
+        let magnitude = nanoseconds.magnitude
+        let seconds = magnitude / 1_000_000_000
+        let fraction = magnitude % 1_000_000_000
+        guard fraction != 0 else { return sign + String(seconds) }
         var digits = String(fraction)
         digits = String(repeating: "0", count: 9 - digits.count) + digits
         while digits.hasSuffix("0") { digits.removeLast() }
-        return "\(seconds).\(digits)"
+        return "\(sign)\(seconds).\(digits)"
     }
 
     /// Parses without going through Double, which would lose nanoseconds on current dates.
     static func parseMtime(_ text: String) -> Int64? {
-        let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
-        guard let seconds = Int64(parts[0]) else { return nil }
+        let negative = text.hasPrefix("-")
+        let unsigned = negative ? text.dropFirst() : Substring(text)
+        let parts = unsigned.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        guard !parts[0].isEmpty, parts[0].allSatisfy(\.isNumber), let seconds = Int64(parts[0]), seconds < Int64.max / 1_000_000_000 else { return nil }
         var nanoseconds: Int64 = 0
         if parts.count == 2 {
             let fraction = parts[1].prefix(9)
             guard !fraction.isEmpty, fraction.allSatisfy(\.isNumber), let value = Int64(fraction) else { return nil }
             nanoseconds = value * Int64(pow10(9 - fraction.count))
         }
-        return seconds * 1_000_000_000 + (seconds < 0 ? -nanoseconds : nanoseconds)
+        let magnitude = seconds * 1_000_000_000 + nanoseconds
+        return negative ? -magnitude : magnitude
     }
 
     static func formatMode(_ mode: UInt32) -> String {

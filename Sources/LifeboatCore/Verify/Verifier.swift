@@ -82,9 +82,9 @@ public struct Verifier: Sendable {
                     report.ok += 1
                 }
             }
-            report.untracked += listing.keys.filter { key in
-                !known.contains(key) && !Restorer.isFolderMarker(listing[key]!, under: root.name + "/")
-            }
+            report.untracked += listing.values
+                .filter { !known.contains($0.key) && !Restorer.isFolderMarker($0, under: root.name + "/") }
+                .map(\.key)
         }
 
         progress.expect(files: checks.count, bytes: deep ? checks.reduce(0) { $0 + $1.object.size } : 0)
