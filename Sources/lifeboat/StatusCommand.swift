@@ -30,9 +30,7 @@ struct StatusCommand: AsyncParsableCommand {
             summary = JournalSummary()
         }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(summary), as: UTF8.self))
+            print(String(decoding: try summary.jsonData(), as: UTF8.self))
             return
         }
         print("journal:  \(configuration.journalPath)")

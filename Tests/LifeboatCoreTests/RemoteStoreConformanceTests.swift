@@ -319,7 +319,7 @@ struct RemoteStoreConformanceTests {
             let root = try #require(harness.root)
             _ = try await harness.remote.put(harness.object("output/kept.mp4", Data("kept".utf8)))
             // What a crash between write and rename leaves behind.
-            try root.write("output/.kept.mp4\(DirectoryRemote.temporaryMarker)12345", "half")
+            try root.write("output/\(DirectoryRemote.temporaryMarker)12345", "half")
             #expect(try await harness.listing("").objects.map(\.key) == ["output/kept.mp4"])
         }
     }
@@ -341,8 +341,8 @@ struct RemoteStoreConformanceTests {
         try await Self.withRemote(.directory) { harness in
             let root = try #require(harness.root)
             _ = try await harness.remote.put(harness.object("output/kept.mp4", Data("kept".utf8)))
-            try root.write("output/.a.mp4\(DirectoryRemote.temporaryMarker)1", "half")
-            try root.write("output/deep/.b.wav\(DirectoryRemote.temporaryMarker)2", "half")
+            try root.write("output/\(DirectoryRemote.temporaryMarker)1", "half")
+            try root.write("output/deep/\(DirectoryRemote.temporaryMarker)2", "half")
             #expect(try await harness.remote.removeIncompleteUploads() == 2)
             #expect(root.allEntries() == ["output", "output/deep", "output/kept.mp4"])
             #expect(try await harness.remote.removeIncompleteUploads() == 0)

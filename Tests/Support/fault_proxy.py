@@ -283,6 +283,8 @@ class FaultProxy:
     def _record(self, rec: RequestRecord) -> None:
         with self._lock:
             self._history.append(rec)
+
+    def _logline(self, rec: RequestRecord) -> None:
         if self._log is not None:
             self._log(f"{rec.method} {rec.target} fault={rec.fault or '-'} status={rec.status if rec.status is not None else 'dropped'}")
 
@@ -334,6 +336,7 @@ class FaultProxy:
         self._note("requests")
         fault = self._choose_fault(method, target)
         rec = RequestRecord(time.monotonic(), method, target, fault)
+        self._record(rec)  # at arrival; `status` is filled in when the answer goes out
         client_close = _wants_close(version, headers)
 
         # The proxy answers "100 Continue" itself; the header is never forwarded.
@@ -346,7 +349,7 @@ class FaultProxy:
             await self._relay_body(creader, None, headers)
             self._note(fault)
             if fault == "drop_before":
-                self._record(rec)
+                self._logline(rec)
                 raise _Dropped()
             status, code, message = (
                 (503, "SlowDown", "Please reduce your request rate.")
@@ -357,7 +360,7 @@ class FaultProxy:
             await cwriter.drain()
             rec.status = status
             self._note("answered")
-            self._record(rec)
+            self._logline(rec)
             return not client_close, up
 
         # Forward.
@@ -370,7 +373,7 @@ class FaultProxy:
                 cwriter.write(_error_response(502, "BadGateway", "fault proxy: upstream unreachable", head_only=(method == "HEAD"), close=True))
                 await cwriter.drain()
                 rec.status = 502
-                self._record(rec)
+                self._logline(rec)
                 return False, None
         ureader, uwriter = up
         uwriter.write(head)
@@ -403,7 +406,7 @@ class FaultProxy:
             if not no_body:
                 await self._relay_response_body(ureader, None, rheaders)
             self._note(fault)
-            self._record(rec)
+            self._logline(rec)
             raise _Dropped()
         if fault == "delay":
             self._note(fault)
@@ -415,7 +418,7 @@ class FaultProxy:
         await cwriter.drain()
         rec.status = status
         self._note("answered")
-        self._record(rec)
+        self._logline(rec)
         if upstream_close:
             await _close(uwriter)
             up = None

@@ -581,3 +581,227 @@ class TcpTap:
             pass
         for t in self._threads:
             t.join(timeout=2)
+
+
+# --------------------------------------------------------------------------- the daemon
+
+import fault_proxy  # noqa: E402
+
+# Settings every daemon test starts from: quick settle, no HTTP endpoint, no periodic
+# rescans unless a test asks for them.
+DAEMON_SETTINGS = {
+    "LIFEBOAT_SETTLE": "100ms",
+    "LIFEBOAT_LISTEN": "",
+    "LIFEBOAT_RESCAN_INTERVAL": "1h",
+}
+MULTIPART_5MIB = {"LIFEBOAT_MULTIPART_THRESHOLD": "5MiB", "LIFEBOAT_PART_SIZE": "5MiB"}
+
+
+def wait_for(predicate, timeout: float, *, interval: float = 0.1, what: str = "condition", details=None):
+    """Poll `predicate` until it returns something truthy (returned) or `timeout` passes (AssertionError
+    naming `what`, the last value and `details()` -- e.g. the daemon's log)."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while True:
+        last = predicate()
+        if last:
+            return last
+        if time.monotonic() >= deadline:
+            extra = ""
+            if details is not None:
+                try:
+                    extra = "\n" + details()
+                except Exception as e:  # noqa: BLE001
+                    extra = f"\n(details unavailable: {e})"
+            raise AssertionError(f"timed out after {timeout:.1f}s waiting for {what}; last value: {last!r}{extra}")
+        time.sleep(interval)
+
+
+class Daemon:
+    """One `lifeboat run` process: stderr and stdout go to a log file in the agent's workdir.
+    Always stopped (SIGKILL if need be) by the fixture that made it."""
+
+    def __init__(self, agent: Agent, env: dict[str, str] | None = None, name: str = "daemon"):
+        self.agent = agent
+        self.env = env
+        self.log_path = agent.workdir / f"{name}-{int(time.monotonic() * 1000)}.log"
+        self.proc: subprocess.Popen | None = None
+        self.started_at = 0.0
+
+    def start(self) -> "Daemon":
+        argv = [str(self.agent.binary), "run", "--config", str(self.agent.conf)]
+        self._log = open(self.log_path, "wb")
+        self.started_at = time.monotonic()
+        self.proc = subprocess.Popen(
+            argv,
+            env=agent_env(self.env),
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            cwd=str(self.agent.workdir),
+            close_fds=True,
+        )
+        return self
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    @property
+    def returncode(self) -> int | None:
+        return None if self.proc is None else self.proc.poll()
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+
+    def log_tail(self, limit: int = 6000) -> str:
+        text = self.log()
+        if len(text) > limit:
+            text = "[...]\n" + text[-limit:]
+        state = "running" if self.alive() else f"exited with {self.returncode}"
+        return f"--- lifeboat run (pid {self.proc.pid if self.proc else '-'}, {state}) log {self.log_path} ---\n{text}"
+
+    def wait_log(self, pattern: str, timeout: float = 15.0, *, after: int = 0) -> re.Match:
+        """The first match of regex `pattern` in the log (from offset `after`)."""
+        rx = re.compile(pattern, re.M)
+
+        def probe():
+            m = rx.search(self.log(), after)
+            if m is None and not self.alive():
+                raise AssertionError(f"daemon exited before logging /{pattern}/\n{self.log_tail()}")
+            return m
+
+        return wait_for(probe, timeout, what=f"log line /{pattern}/", details=self.log_tail)
+
+    def wait_watching(self, timeout: float = 15.0) -> "Daemon":
+        """Until the watches are placed (the daemon logs this before its start-up reconcile)."""
+        self.wait_log(r"\bwatching \d+ director", timeout)
+        return self
+
+    def signal(self, sig: int) -> None:
+        assert self.proc is not None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+
+    def wait_exit(self, timeout: float) -> int:
+        assert self.proc is not None
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"daemon still running {timeout:.1f}s later\n{self.log_tail()}") from None
+
+    def kill9(self) -> None:
+        assert self.proc is not None
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        """Teardown: SIGTERM, then SIGKILL; idempotent."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        try:
+            self._log.close()
+        except (OSError, AttributeError):
+            pass
+
+
+@pytest.fixture
+def start_daemon(agent):
+    """start_daemon(env=None, agent=None) -> a running Daemon, stopped at teardown."""
+    started: list[Daemon] = []
+
+    def start(env: dict[str, str] | None = None, agent_: Agent | None = None) -> Daemon:
+        d = Daemon(agent_ or agent, env, name=f"daemon{len(started) + 1}").start()
+        started.append(d)
+        return d
+
+    yield start
+    for d in started:
+        d.stop()
+
+
+@pytest.fixture
+def make_fault_proxy():
+    """make_fault_proxy(server, rates=None, seed=0, **kw) -> a started FaultProxy, stopped at teardown."""
+    proxies: list[fault_proxy.FaultProxy] = []
+
+    def make(server, rates: "fault_proxy.FaultRates | None" = None, seed: int | str = 0, **kw: Any) -> fault_proxy.FaultProxy:
+        p = fault_proxy.FaultProxy(server.port, rates=rates, seed=seed, **kw).start()
+        proxies.append(p)
+        return p
+
+    yield make
+    for p in proxies:
+        p.stop()
+
+
+def remote_keys(client, bucket: str, prefix: str = "") -> set[str]:
+    return {o["Key"] for o in s3_inspect.list_keys(client, bucket, prefix)}
+
+
+def wait_for_keys(client, bucket: str, want: set[str], timeout: float, *, daemon: Daemon | None = None, prefix: str = "") -> set[str]:
+    """Until every key in `want` is listed; returns the listed keys."""
+    def probe():
+        have = remote_keys(client, bucket, prefix)
+        return have if want <= have else None
+
+    def details() -> str:
+        have = remote_keys(client, bucket, prefix)
+        missing = sorted(want - have)
+        text = f"{len(missing)} of {len(want)} keys missing: {missing[:20]}{' ...' if len(missing) > 20 else ''}"
+        return text + ("\n" + daemon.log_tail() if daemon else "")
+
+    return wait_for(probe, timeout, interval=0.2, what=f"{len(want)} keys", details=details)
+
+
+def remote_sha256(client, bucket: str, key: str) -> str | None:
+    """x-amz-meta-sha256 of the object, or None when it does not exist."""
+    from botocore.exceptions import ClientError
+
+    try:
+        return client.head_object(Bucket=bucket, Key=key).get("Metadata", {}).get("sha256")
+    except ClientError as e:
+        if e.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
+            return None
+        raise
+
+
+def wait_for_remote_sha(client, bucket: str, key: str, sha256: str, timeout: float, *, daemon: Daemon | None = None) -> None:
+    wait_for(
+        lambda: remote_sha256(client, bucket, key) == sha256,
+        timeout,
+        interval=0.1,
+        what=f"{key} with sha256 {sha256[:12]}...",
+        details=(lambda: f"remote has {remote_sha256(client, bucket, key)}\n" + (daemon.log_tail() if daemon else "")),
+    )
+
+
+def wait_status(agent: Agent, predicate, timeout: float, *, daemon: Daemon | None = None, what: str = "status") -> dict[str, Any]:
+    """Poll `status --json` (beside the running daemon) until predicate(status) holds."""
+    last: dict[str, Any] = {}
+
+    def probe():
+        nonlocal last
+        last = agent.status(timeout=30)
+        return last if predicate(last) else None
+
+    def details() -> str:
+        shown = {k: v for k, v in last.items() if k != "_run"}
+        return f"last status: {shown}" + ("\n" + daemon.log_tail() if daemon else "")
+
+    return wait_for(probe, timeout, interval=0.3, what=what, details=details)

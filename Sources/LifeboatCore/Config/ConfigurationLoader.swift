@@ -215,7 +215,10 @@ public struct ConfigurationLoader: Sendable {
 /// The three sources merged through swift-configuration, plus where each value came from so that
 /// an error can say "agent.conf line 7" or "environment".
 private struct ResolvedSettings {
-    let reader: ConfigReader
+    /// One swift-configuration reader per source, highest precedence first. They are asked in
+    /// turn rather than merged, because an empty value (`LIFEBOAT_SETTLE=` from a compose
+    /// `${X:-}`) must fall through to the next source instead of hiding it.
+    private let sources: [(label: String, reader: ConfigReader)]
     let overrides: [String: String]
     let environment: [String: String]
     let file: ConfigFile?
@@ -225,25 +228,32 @@ private struct ResolvedSettings {
         self.environment = environment
         self.file = file
         let secrets = SecretsSpecifier<String, String>.specific(Set(SettingKey.allCases.filter(\.isSecret).map(\.rawValue)))
-        reader = ConfigReader(providers: [
-            EnvironmentVariablesProvider(environmentVariables: overrides, secretsSpecifier: secrets),
-            EnvironmentVariablesProvider(environmentVariables: environment, secretsSpecifier: secrets),
-            EnvironmentVariablesProvider(environmentVariables: file?.values ?? [:], secretsSpecifier: secrets),
-        ])
+        func reader(_ values: [String: String]) -> ConfigReader {
+            ConfigReader(provider: EnvironmentVariablesProvider(environmentVariables: values, secretsSpecifier: secrets))
+        }
+        sources = [
+            ("command line", reader(overrides)),
+            ("environment", reader(environment)),
+            (file.map { $0.path } ?? "configuration file", reader(file?.values ?? [:])),
+        ]
     }
 
-    /// The value, or nil when unset. An empty value counts as unset unless the key gives emptiness a meaning.
+    /// The value, or nil when unset. An empty value counts as unset (and the next source is
+    /// asked) unless the key gives emptiness a meaning, as LIFEBOAT_LISTEN does.
     func value(_ key: SettingKey, isSecret: Bool = false, emptyIsUnset: Bool = true) -> String? {
-        let text = reader.string(forKey: ConfigKey(key.rawValue), isSecret: isSecret || key.isSecret)
-            ?? rawValue(key)
-        guard let text else { return nil }
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        return trimmed.isEmpty && emptyIsUnset ? nil : trimmed
+        lookup(key, isSecret: isSecret, emptyIsUnset: emptyIsUnset)?.value
     }
 
-    /// swift-configuration treats an empty variable as absent; keys where empty means "off" need the raw text.
-    private func rawValue(_ key: SettingKey) -> String? {
-        overrides[key.rawValue] ?? environment[key.rawValue] ?? file?.entries[key.rawValue]?.value
+    private func lookup(_ key: SettingKey, isSecret: Bool = false, emptyIsUnset: Bool) -> (value: String, source: Int)? {
+        for (index, source) in sources.enumerated() {
+            // swift-configuration reports an empty variable as absent; the raw maps tell the two apart.
+            let raw = [overrides, environment, file?.values ?? [:]][index][key.rawValue]
+            guard let text = source.reader.string(forKey: ConfigKey(key.rawValue), isSecret: isSecret || key.isSecret) ?? raw else { continue }
+            let trimmed = text.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty && emptyIsUnset { continue }
+            return (trimmed, index)
+        }
+        return nil
     }
 
     func required(_ key: SettingKey) throws(ConfigurationError) -> String {
@@ -253,11 +263,16 @@ private struct ResolvedSettings {
         return text
     }
 
+    /// Where the value in force came from, for error messages: "environment", "agent.conf line 7".
     func origin(of key: SettingKey) -> String {
-        if overrides[key.rawValue] != nil { return "command line" }
-        if environment[key.rawValue] != nil { return "environment" }
-        if let entry = file?.entries[key.rawValue], let file { return "\(file.path) line \(entry.line)" }
-        return "default"
+        switch lookup(key, emptyIsUnset: key != .listen && key != .exclude)?.source {
+        case 0: return "command line"
+        case 1: return "environment"
+        case 2:
+            guard let file, let entry = file.entries[key.rawValue] else { return "configuration file" }
+            return "\(file.path) line \(entry.line)"
+        default: return "default"
+        }
     }
 
     func invalid(_ key: SettingKey, _ problem: String) -> ConfigurationError {

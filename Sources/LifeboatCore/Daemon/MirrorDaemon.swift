@@ -20,6 +20,9 @@ public final class MirrorDaemon: Service, Sendable {
     private let queue = UploadQueue()
     private let backoff = RetryBackoff()
     private let state = Mutex(State())
+    private let metrics: AgentMetrics?
+    private let notifier: DurableFileNotifier?
+    private let locator: ObjectLocator
     /// Created with the daemon so that a start-up failure (no inotify instances left) is reported
     /// before anything runs; tests reach it to feed events such as an overflow.
     let watcher: InotifyWatcher
@@ -29,13 +32,23 @@ public final class MirrorDaemon: Service, Sendable {
         var unwatchable: [WatchRoot: Set<String>] = [:]
         var ready = false
         var stopping = false
+        var running = false
+        /// The remote answered the readiness probe, or acknowledged an upload.
+        var remoteAnswered = false
+        var remoteProblem: String?
     }
 
-    public init(configuration: AgentConfiguration, journal: Journal, remote: any RemoteStore, logger: Logger) throws {
+    public init(
+        configuration: AgentConfiguration, journal: Journal, remote: any RemoteStore, logger: Logger,
+        metrics: AgentMetrics? = nil, notifier: DurableFileNotifier? = nil
+    ) throws {
         self.configuration = configuration
         self.journal = journal
         self.remote = remote
         self.logger = logger
+        self.metrics = metrics
+        self.notifier = notifier
+        self.locator = ObjectLocator(configuration: configuration)
         self.excludes = ExcludeMatcher(configuration.excludes)
         self.settle = SettleQueue(settle: configuration.settle, clock: ContinuousClock())
         self.watcher = try InotifyWatcher(excludes: excludes, logger: logger)
@@ -45,6 +58,8 @@ public final class MirrorDaemon: Service, Sendable {
     public var isReady: Bool { state.withLock { $0.ready } }
 
     public func run() async throws {
+        state.withLock { $0.running = true }
+        defer { state.withLock { $0.running = false } }
         let watcher = watcher
         for root in configuration.watches where !watcher.watch(root: root) {
             logger.warning("watch root \(root.path) is missing; it will be watched once it exists")
@@ -67,13 +82,14 @@ public final class MirrorDaemon: Service, Sendable {
                 group.addTask { await self.consume(watcher.events, watcher: watcher) }
                 group.addTask { await self.drainSettled() }
                 group.addTask { try await self.periodicRescans(watcher: watcher) }
+                group.addTask { await self.probeRemote() }
                 let wide = max(1, configuration.concurrency / 2)
                 for index in 0..<configuration.concurrency {
                     group.addTask { await self.work(lane: index < wide ? .any : .smallOnly) }
                 }
                 await self.remote.removeIncompleteUploads(logger: self.logger)
                 await self.resumeScheduledDeletions()
-                await self.reconcileAll(reason: "start-up")
+                await self.reconcileAll(reason: .startup)
                 state.withLock { $0.ready = true }
                 try await group.waitForAll()
             }
@@ -110,12 +126,15 @@ public final class MirrorDaemon: Service, Sendable {
                 await reconcile(root: root, subtree: path)
             case .unwatchable(let root, let path):
                 _ = state.withLock { $0.unwatchable[root, default: []].insert(path) }
+                metrics?.rescanned(reason: .watchLimit)
                 await reconcile(root: root, subtree: path)
             case .overflow:
-                await reconcileAll(reason: "inotify overflow")
+                metrics?.inotifyOverflowed()
+                await reconcileAll(reason: .overflow)
             case .rootLost(let root):
                 _ = state.withLock { $0.lostRoots.insert(root) }
             case .rootRestored(let root):
+                metrics?.rescanned(reason: .rootRestored)
                 await reconcile(root: root, subtree: "")
             }
         }
@@ -145,23 +164,28 @@ public final class MirrorDaemon: Service, Sendable {
             for root in state.withLock({ $0.lostRoots }) where watcher.rewatch(root: root) {
                 _ = state.withLock { $0.lostRoots.remove(root) }
                 logger.info("watch root \(root.path) is back; rescanning it")
+                metrics?.rescanned(reason: .rootRestored)
                 await reconcile(root: root, subtree: "")
             }
             if sinceUnwatchable >= unwatchableEvery {
                 sinceUnwatchable = .zero
                 for (root, paths) in state.withLock({ $0.unwatchable }) {
-                    for path in paths { await reconcile(root: root, subtree: path) }
+                    for path in paths {
+                        metrics?.rescanned(reason: .watchLimit)
+                        await reconcile(root: root, subtree: path)
+                    }
                 }
             }
             if sinceFull >= configuration.rescanInterval {
                 sinceFull = .zero
-                await reconcileAll(reason: "periodic rescan")
+                await reconcileAll(reason: .periodic)
             }
         }
     }
 
-    private func reconcileAll(reason: String) async {
+    private func reconcileAll(reason: RescanReason) async {
         logger.info("rescanning every watch root (\(reason))")
+        metrics?.rescanned(reason: reason)
         for root in configuration.watches where !state.withLock({ $0.lostRoots.contains(root) }) {
             await reconcile(root: root, subtree: "")
         }
@@ -239,7 +263,10 @@ public final class MirrorDaemon: Service, Sendable {
         switch outcome {
         case .mirrored(let mirrored, let bytes):
             saved = mirrored
-            let seconds = (ContinuousClock.now - started).seconds
+            let elapsed = ContinuousClock.now - started
+            let seconds = elapsed.seconds
+            remoteAnswered()
+            metrics?.mirrored(bytes: bytes, duration: elapsed)
             logger.info("mirrored \(job.root.path)/\(job.path)", metadata: [
                 "key": "\(mirrored.remoteKey ?? "")", "bytes": "\(bytes)", "seconds": "\(String(format: "%.3f", seconds))",
             ])
@@ -256,13 +283,70 @@ public final class MirrorDaemon: Service, Sendable {
             failed.nextAttemptAt = Date().timeIntervalSince1970 + delay.seconds
             saved = failed
             logger.error("upload of \(job.root.path)/\(job.path) failed: \(error); next attempt in \(String(format: "%.0f", delay.seconds))s (attempt \(failed.attempts))")
+            metrics?.uploadFailed(error)
             scheduleRetry(job, after: delay)
         }
         do {
             try await journal.save(saved)
         } catch {
             logger.error("journal write failed for \(job.root.path)/\(job.path): \(error)")
+            return
         }
+        // Told only once the journal says mirrored, so an application that asks /v1/files on
+        // receipt hears the same.
+        if saved.state == .mirrored, let notifier {
+            await notifier.notify(DurableFileEvent(mirrored: saved, root: job.root, locator: locator))
+        }
+    }
+
+    // MARK: Readiness
+
+    /// A key no one writes: asking for it costs one HEAD, which every provider answers (404),
+    /// and proves the endpoint, the bucket and the signature work.
+    static let probeKey = ".lifeboat-readiness-probe"
+
+    /// Readiness needs the remote to have answered. Any HTTP answer but 403 counts: a refusal of
+    /// our credentials, like a network error, leaves the agent unready and is probed again, with
+    /// growing pauses. Uploads do not wait for this; one that succeeds counts as an answer too
+    /// (a key allowed to PUT but not to list sees 403 for every missing key).
+    private func probeRemote() async {
+        var pause = Duration.seconds(1)
+        while !state.withLock({ $0.stopping || $0.remoteAnswered }) {
+            do {
+                _ = try await remote.head(key: Self.probeKey)
+                remoteAnswered()
+                return
+            } catch is CancellationError {
+                return
+            } catch let error as S3Error where error.httpStatus != nil && error.httpStatus != 403 {
+                remoteAnswered()
+                return
+            } catch {
+                let first = state.withLock { state in
+                    defer { state.remoteProblem = "\(error)" }
+                    return state.remoteProblem == nil
+                }
+                let message = "readiness probe of the remote failed: \(error); probing again in \(String(format: "%.0f", pause.seconds))s"
+                if first { logger.warning("\(message)") } else { logger.debug("\(message)") }
+            }
+            do {
+                try await Task.sleep(for: pause)
+            } catch {
+                return
+            }
+            pause = min(pause * 2, .seconds(60))
+        }
+    }
+
+    private func remoteAnswered() {
+        let first = state.withLock { state in
+            defer {
+                state.remoteAnswered = true
+                state.remoteProblem = nil
+            }
+            return !state.remoteAnswered && state.remoteProblem != nil
+        }
+        if first { logger.info("the remote answers again") }
     }
 
     private var deletionPolicy: DeletionPolicy {
@@ -297,10 +381,30 @@ public final class MirrorDaemon: Service, Sendable {
         }
     }
 
+    fileprivate var readiness: Readiness {
+        state.withLock { state in
+            if !state.running { return .notReady("not running") }
+            if state.stopping { return .notReady("shutting down") }
+            // A remote that does not answer is usually also why the reconcile is slow: say so first.
+            if !state.remoteAnswered, let problem = state.remoteProblem { return .notReady("waiting for the remote to answer: \(problem)") }
+            if !state.ready { return .notReady("start-up reconcile in progress") }
+            if !state.remoteAnswered { return .notReady("waiting for the remote to answer") }
+            return .ready
+        }
+    }
+
     private func scheduleRetry(_ job: UploadQueue.Job, after delay: Duration) {
         Task { [queue] in
             try? await Task.sleep(for: delay)
             await queue.enqueue(job)
         }
+    }
+}
+
+extension MirrorDaemon: AgentStatusSource {
+    public func snapshot() async -> AgentSnapshot {
+        AgentSnapshot(
+            isAlive: state.withLock { $0.running }, readiness: readiness,
+            queueDepth: await queue.depth, uploadsInFlight: await queue.inFlight, watches: watcher.watchCount)
     }
 }

@@ -24,8 +24,8 @@ public struct DirectoryRemote: RemoteStore {
         let destination = try path(for: object.key)
         let directory = (destination as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let name = (destination as NSString).lastPathComponent
-        let temporary = "\(directory)/.\(name)\(Self.temporaryMarker)\(UInt32.random(in: 0...UInt32.max))"
+        // A short temporary name: the final name may already be near NAME_MAX (255 bytes).
+        let temporary = "\(directory)/\(Self.temporaryMarker)\(UInt64.random(in: 0...UInt64.max))"
 
         let source = open(object.path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard source >= 0 else { throw RemoteError.local(object.path, errno) }
@@ -96,7 +96,7 @@ public struct DirectoryRemote: RemoteStore {
         var removed = 0
         guard let walker = FileManager.default.enumerator(atPath: root) else { return 0 }
         while let relative = walker.nextObject() as? String {
-            guard (relative as NSString).lastPathComponent.contains(Self.temporaryMarker) else { continue }
+            guard (relative as NSString).lastPathComponent.hasPrefix(Self.temporaryMarker) else { continue }
             if unlink("\(root)/\(relative)") == 0 { removed += 1 }
         }
         return removed
@@ -119,7 +119,7 @@ public struct DirectoryRemote: RemoteStore {
 
     private func collect(directory: String, keyPrefix: String, into objects: inout [RemoteObject], matching prefix: String) {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
-        for name in names where !name.contains(Self.temporaryMarker) {
+        for name in names where !name.hasPrefix(Self.temporaryMarker) {
             let key = keyPrefix + name
             // Prune folders that cannot hold a key with the wanted prefix.
             guard key.hasPrefix(prefix) || prefix.hasPrefix(key + "/") || prefix.hasPrefix(key) else { continue }

@@ -87,9 +87,10 @@ public final class S3Remote: RemoteStore {
     }
 
     public func list(prefix listPrefix: String, page: ([RemoteObject]) async throws -> Void) async throws {
-        let stripped = prefix.isEmpty ? 0 : prefix.count + 1
+        // Stripped in UTF-8 bytes: a combining mark after the "/" would merge with it as a Character.
+        let stripped = prefix.isEmpty ? 0 : prefix.utf8.count + 1
         try await client.listObjects(prefix: remoteKey(listPrefix)) { objects in
-            try await page(objects.map { RemoteObject(key: String($0.key.dropFirst(stripped)), size: $0.size, etag: $0.etag) })
+            try await page(objects.map { RemoteObject(key: String(decoding: $0.key.utf8.dropFirst(stripped), as: UTF8.self), size: $0.size, etag: $0.etag) })
         }
     }
 
