@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what it needs, builds once, runs the Swift tests (unit tests and
-# S3 client tests against moto servers they start themselves), then the end-to-end tests that
-# drive the built `lifeboat` binary and check what landed with boto3.
+# S3 client tests against moto servers they start themselves), a short fuzzing pass, then the
+# end-to-end tests that drive the built `lifeboat` binary and check what landed with boto3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,4 +13,6 @@ unset AWS_CA_BUNDLE REQUESTS_CA_BUNDLE CURL_CA_BUNDLE
 
 swift build --build-tests
 swift test --skip-build
+# A short, deterministic libFuzzer pass over the parsers of untrusted input (fuzz/run.sh).
+FUZZ_RUNS="${FUZZ_RUNS:-20000}" fuzz/run.sh
 python3 -m pytest Tests/e2e -q -p no:cacheprovider

@@ -1,6 +1,10 @@
 #define _GNU_SOURCE
 #include "CLinux.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -19,4 +23,28 @@ ssize_t lifeboat_getxattr(const char *path, const char *name, void *value, size_
 
 long lifeboat_utime_omit(void) {
     return UTIME_OMIT;
+}
+
+static pthread_once_t lease_signal_once = PTHREAD_ONCE_INIT;
+
+static void ignore_lease_break_signal(void) {
+    // A writer opening the file while we hold the read lease for a few microseconds makes the
+    // kernel send us SIGIO, whose default action would end the process.
+    signal(SIGIO, SIG_IGN);
+}
+
+int lifeboat_open_for_writing(const char *path) {
+    pthread_once(&lease_signal_once, ignore_lease_break_signal);
+    int descriptor = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (descriptor < 0) return -1;
+    int result;
+    // A read lease is granted only while no process has the file open for writing.
+    if (fcntl(descriptor, F_SETLEASE, F_RDLCK) == 0) {
+        fcntl(descriptor, F_SETLEASE, F_UNLCK);
+        result = 0;
+    } else {
+        result = errno == EAGAIN ? 1 : -1;
+    }
+    close(descriptor);
+    return result;
 }

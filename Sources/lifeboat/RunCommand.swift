@@ -16,7 +16,13 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var options: GlobalOptions
 
     func run() async throws {
-        let configuration = try options.load(watches: .mustExist)
+        // With restore-on-start, a missing watch directory is simply empty: restore creates it.
+        let configuration = try options.load(watches: .mayBeMissing)
+        if configuration.restoreOnStart == .never {
+            for root in configuration.watches {
+                if let problem = root.existenceProblem { throw ConfigurationError("\(SettingKey.watch.rawValue): \(problem)") }
+            }
+        }
         let logger = Logger(label: "lifeboat")
         let journal: Journal
         do {

@@ -121,3 +121,14 @@ import Testing
         #expect(try await setup.remoteHas("file-1.bin"))
     }
 }
+
+/// Kubernetes adds service-link variables for a Service named "lifeboat"; they are not typos.
+@Suite struct KubernetesServiceLinkTests {
+    @Test func serviceLinkVariablesAreNotUnknownKeys() throws {
+        for name in ["LIFEBOAT_SERVICE_HOST", "LIFEBOAT_SERVICE_PORT", "LIFEBOAT_SERVICE_PORT_METRICS", "LIFEBOAT_PORT", "LIFEBOAT_PORT_9464_TCP", "LIFEBOAT_PORT_9464_TCP_ADDR"] {
+            #expect(ConfigurationLoader.isKubernetesServiceLink(name), "\(name)")
+        }
+        #expect(!ConfigurationLoader.isKubernetesServiceLink("LIFEBOAT_WACH"))
+        #expect(!ConfigurationLoader.isKubernetesServiceLink("LIFEBOAT_SETTLE"))
+    }
+}

@@ -328,4 +328,13 @@ struct S3XMLTests {
             + #"<Part><PartNumber>10</PartNumber><ETag>"aaaa"</ETag></Part>"#
             + "</CompleteMultipartUpload>")
     }
+
+    /// Found by the FuzzS3XML fuzzer: an element name with invalid UTF-8 crashed FoundationXML.
+    @Test func invalidUTF8IsRefusedNotParsed() {
+        var bytes = Array("<Error><Code>SlowDown</Code><RequestI".utf8)
+        bytes += [0xC4]
+        bytes += Array("d>1</RequestId></Error>".utf8)
+        #expect(S3XML.errorBody(Data(bytes)) == nil)
+        #expect(throws: S3XMLError.self) { try S3XML.listObjectsV2(Data(bytes), urlEncodedKeys: true) }
+    }
 }

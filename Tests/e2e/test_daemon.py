@@ -32,6 +32,7 @@ from conftest import (
     remote_keys,
     remote_sha256,
     s3_config,
+    s3_inspect,
     wait_for,
     wait_for_keys,
     wait_for_remote_sha,
@@ -363,6 +364,74 @@ def test_files_written_while_down_are_picked_up_at_start(agent, moto_signed, sig
     wait_status(agent, all_clean(len(tree.files)), 10, daemon=d2)
 
 
+def test_files_written_during_the_start_up_scan_all_land(agent, moto_signed, signed_bucket, tmp_path, start_daemon, make_fault_proxy):
+    """Files written while the start-up reconcile is still scanning reach the journal through
+    inotify before that scan ends. The reconcile must not take them for vanished files (its scan
+    passed their folder before they existed) and mark them gone, which makes the daemon skip
+    their uploads. The tree is big enough (12,000 symlinks: scanned, never mirrored) for the scan
+    to outlast the settle time; the first three PUTs of each file get a 500, so every file is
+    still waiting for its retry when the reconcile ends."""
+    import collections
+
+    puts: collections.Counter[str] = collections.Counter()
+
+    def first_three_puts(method: str, target: str) -> bool:
+        if method != "PUT":
+            return False
+        puts[target.split("?")[0]] += 1
+        return puts[target.split("?")[0]] <= 3
+
+    proxy = make_fault_proxy(moto_signed, fault_proxy.FaultRates(internal_error=1.0), should_fault=first_three_puts)
+    tree = Tree()
+    root = tree.add_root("output", tmp_path / "output")
+    for d in range(12):
+        (root / f"links-{d}").mkdir()
+        for i in range(1000):
+            os.symlink("/nonexistent", root / f"links-{d}" / f"l{i:04d}")
+    # A settle time shorter than the scan; with the default 1s the same happens on trees whose
+    # scan takes longer than a second (a few hundred thousand files).
+    configure(agent, tree, moto_signed, signed_bucket, endpoint=proxy.endpoint, LIFEBOAT_SETTLE="10ms")
+
+    d = start_daemon()
+    wait_for(lambda: "rescanning every watch root (start-up)" in d.log(), 30, interval=0.002, what="the start-up reconcile", details=d.log_tail)
+    for i in range(6):
+        tree.write("output", f"during-{i}.bin", 1_000 + i)
+
+    c = moto_signed.client()
+    wait_for_keys(c, signed_bucket, tree.keys(), 15, daemon=d)
+    wait_status(agent, all_clean(len(tree.files)), 10, daemon=d)
+    assert_s3_mirror(moto_signed, signed_bucket, "", tree)
+
+
+def test_small_files_are_not_held_up_by_large_uploads(agent, moto_signed, signed_bucket, tmp_path, start_daemon, make_fault_proxy):
+    """Two large multipart uploads are in flight (every part's answer held 3 s, as on a slow
+    link); small files written meanwhile must land within a couple of seconds, not wait for
+    the large ones (issue 3: small files are not starved behind a multi-gigabyte render)."""
+    proxy = make_fault_proxy(
+        moto_signed, fault_proxy.FaultRates(delay=1.0), delay_range=(3.0, 3.0),
+        should_fault=lambda method, target: method == "PUT" and "partNumber=" in target,
+    )
+    tree = Tree()
+    tree.add_root("output", tmp_path / "output")
+    configure(agent, tree, moto_signed, signed_bucket, endpoint=proxy.endpoint, LIFEBOAT_CONCURRENCY="4", **MULTIPART_5MIB)
+    d = start_daemon().wait_watching()
+    big = [tree.write("output", f"render-{i}.mp4", 6 * MiB) for i in range(2)]
+    wait_for(
+        lambda: proxy.count(lambda r: "partNumber=" in r.target and r.status is None) >= 2, 20,
+        interval=0.02, what="both large uploads sending parts", details=d.log_tail,
+    )
+    t0 = time.monotonic()
+    small = [tree.write("output", f"thumbs/t{i}.png", 2_000 + i) for i in range(5)]
+    c = moto_signed.client()
+    wait_for_keys(c, signed_bucket, {f.key() for f in small}, 20, daemon=d)
+    took = time.monotonic() - t0
+    big_done = remote_keys(c, signed_bucket) & {f.key() for f in big}
+    assert took <= 2.0 and not big_done, (
+        f"small files took {took:.1f}s to land while two large uploads were in flight "
+        f"(large ones already done: {sorted(big_done)})\n{d.log_tail()}"
+    )
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_idle_daemon_exits_zero_promptly_on_signal(agent, moto_signed, signed_bucket, tmp_path, start_daemon, sig):
     tree = Tree()
@@ -495,7 +564,7 @@ def test_burst_of_1000_files_in_50_new_folders_all_land_within_60s(agent, moto_s
     c = moto_signed.client()
     wait_for_keys(c, signed_bucket, set(expected), 60.0, daemon=d)
     took = time.monotonic() - t0
-    listed = {o["Key"]: o for o in __import__("s3_inspect").list_keys(c, signed_bucket)}
+    listed = {o["Key"]: o for o in s3_inspect.list_keys(c, signed_bucket)}
     assert set(listed) == set(expected), f"extra keys: {sorted(set(listed) - set(expected))[:20]}"
     wrong = [k for k, data in expected.items() if listed[k]["ETag"].strip('"') != hashlib.md5(data).hexdigest() or listed[k]["Size"] != len(data)]
     assert not wrong, f"{len(wrong)} objects differ from their files: {wrong[:10]}"

@@ -73,6 +73,8 @@ fi
 # A Debian version must start with a digit and use only [A-Za-z0-9.+~-].
 [[ "$version" =~ ^[0-9][A-Za-z0-9.+~-]*$ ]] || die "version '$version' is not a valid Debian version"
 arch="$(dpkg --print-architecture)"
+# Debian's usual variables name the maintainer (lintian rejects a localhost address).
+maintainer="${DEBFULLNAME:-Lifeboat maintainers} <${DEBEMAIL:-lifeboat@example.org}>"
 
 # Every linked library must resolve here, or the package could not be checked.
 ldd_out="$(ldd "$binary" 2>&1)" || die "ldd $binary failed: $ldd_out"
@@ -141,7 +143,7 @@ if command -v dpkg-shlibdeps >/dev/null; then
     mkdir -p "$work/src/debian"
     cat >"$work/src/debian/control" <<EOF
 Source: lifeboat
-Maintainer: Lifeboat maintainers <lifeboat@localhost>
+Maintainer: $maintainer
 
 Package: lifeboat
 Architecture: any
@@ -177,6 +179,15 @@ install -m 0644 "$repo/README.md" "$repo/agent.conf.example" "$root/usr/share/do
 if [ -d "$repo/docs" ]; then
     find "$repo/docs" -maxdepth 1 -name '*.md' -exec install -m 0644 {} "$root/usr/share/doc/lifeboat/" \;
 fi
+# A native package's changelog: one entry for this build.
+{
+    echo "lifeboat ($version) unstable; urgency=medium"
+    echo
+    echo "  * Built from commit $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)."
+    echo
+    echo " -- $maintainer  $(date -R)"
+} | gzip -9n >"$root/usr/share/doc/lifeboat/changelog.gz"
+chmod 0644 "$root/usr/share/doc/lifeboat/changelog.gz"
 
 install -d -m 0755 "$root/DEBIAN"
 installed_size="$(du -sk --exclude=DEBIAN "$root" | cut -f1)"
@@ -184,7 +195,7 @@ cat >"$root/DEBIAN/control" <<EOF
 Package: lifeboat
 Version: $version
 Architecture: $arch
-Maintainer: Lifeboat maintainers <lifeboat@localhost>
+Maintainer: $maintainer
 Installed-Size: $installed_size
 Depends: $depends
 Section: admin
@@ -220,10 +231,10 @@ if [ "$1" = "configure" ]; then
         dpkg-statoverride --update --add root lifeboat 0640 /etc/lifeboat/agent.conf
     fi
     if [ -d /run/systemd/system ]; then
-        systemctl daemon-reload >/dev/null 2>&1 || true
+        systemctl --system daemon-reload >/dev/null 2>&1 || true
         if [ -n "$2" ]; then
             # An upgrade: a running agent picks up the new binary.
-            systemctl try-restart lifeboat.service >/dev/null 2>&1 || true
+            deb-systemd-invoke try-restart lifeboat.service >/dev/null 2>&1 || true
         else
             echo "lifeboat: edit /etc/lifeboat/agent.conf, then: systemctl enable --now lifeboat"
         fi
@@ -239,7 +250,7 @@ set -e
 
 if [ "$1" = "remove" ] && [ -d /run/systemd/system ]; then
     # SIGTERM: uploads in flight finish; the rest stays queued in the journal.
-    systemctl stop lifeboat.service >/dev/null 2>&1 || true
+    deb-systemd-invoke stop lifeboat.service >/dev/null 2>&1 || true
 fi
 
 exit 0
@@ -259,7 +270,7 @@ if [ "$1" = "purge" ]; then
     rmdir /etc/lifeboat 2>/dev/null || true
 fi
 if [ -d /run/systemd/system ]; then
-    systemctl daemon-reload >/dev/null 2>&1 || true
+    systemctl --system daemon-reload >/dev/null 2>&1 || true
 fi
 
 exit 0

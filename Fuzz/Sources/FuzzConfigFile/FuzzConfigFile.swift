@@ -2,7 +2,7 @@ import LifeboatCore
 
 /// Any bytes as an agent.conf: the parser may refuse them, never crash, and never put a
 /// secret-looking value into its error message.
-@_cdecl("LLVMFuzzerTestOneInput")
+// Handed to libFuzzer by Driver.swift as the per-input callback.
 public func fuzzConfigFile(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let text = String(decoding: UnsafeBufferPointer(start: data, count: size), as: UTF8.self)
     do {

@@ -2,7 +2,7 @@ import LifeboatCore
 
 /// The restore key sanitiser: whatever a remote lists, a key it accepts must stay below the
 /// target when joined to it.
-@_cdecl("LLVMFuzzerTestOneInput")
+// Handed to libFuzzer by Driver.swift as the per-input callback.
 public func fuzzObjectKey(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let key = String(decoding: UnsafeBufferPointer(start: data, count: size), as: UTF8.self)
     guard ObjectKey.problem(with: key) == nil else { return 0 }

@@ -12,4 +12,8 @@ int lifeboat_fsetxattr(int descriptor, const char *name, const void *value, size
 ssize_t lifeboat_getxattr(const char *path, const char *name, void *value, size_t size);
 long lifeboat_utime_omit(void);
 
+/// 1 when some process has the file open for writing, 0 when none has, -1 when it cannot be
+/// told (not the owner and no CAP_LEASE, a file system without leases, an error).
+int lifeboat_open_for_writing(const char *path);
+
 #endif

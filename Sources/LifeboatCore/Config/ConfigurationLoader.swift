@@ -105,11 +105,17 @@ public struct ConfigurationLoader: Sendable {
 
     /// A typo in an environment variable would otherwise be ignored without a word.
     private func checkEnvironmentNames() throws(ConfigurationError) {
-        for name in environment.keys.sorted() where name.hasPrefix("LIFEBOAT_") && SettingKey(rawValue: name) == nil {
+        for name in environment.keys.sorted() where name.hasPrefix("LIFEBOAT_") && SettingKey(rawValue: name) == nil && !Self.isKubernetesServiceLink(name) {
             var message = "unknown environment variable \(name)"
             if let hint = SettingKey.suggestion(for: name) { message += " (did you mean \(hint.rawValue)?)" }
             throw ConfigurationError(message)
         }
+    }
+
+    /// Kubernetes injects `NAME_SERVICE_HOST`, `NAME_PORT_9464_TCP_ADDR` and friends for every
+    /// Service in the namespace; a Service called "lifeboat" must not stop the agent.
+    static func isKubernetesServiceLink(_ name: String) -> Bool {
+        name.range(of: #"_(SERVICE_HOST|SERVICE_PORT(_[A-Z0-9_]+)?|PORT|PORT_[0-9]+_(TCP|UDP|SCTP)(_PROTO|_PORT|_ADDR)?)$"#, options: .regularExpression) != nil
     }
 
     private func loadFile() throws(ConfigurationError) -> ConfigFile? {
@@ -139,16 +145,11 @@ public struct ConfigurationLoader: Sendable {
             if let clash = roots.first(where: { $0.name == folder }) {
                 throw ConfigurationError("\(key) (\(origin)): two watches are named \"\(folder)\" (\(clash.path) and \(path)); give one a different NAME=")
             }
-            if requirement == .mustExist {
-                var isDirectory: ObjCBool = false
-                guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                    throw ConfigurationError("\(key) (\(origin)): watch directory \(path) does not exist")
-                }
-                guard isDirectory.boolValue else {
-                    throw ConfigurationError("\(key) (\(origin)): \(path) is not a directory")
-                }
+            let root = WatchRoot(name: folder, path: path)
+            if requirement == .mustExist, let problem = root.existenceProblem {
+                throw ConfigurationError("\(key) (\(origin)): \(problem)")
             }
-            roots.append(WatchRoot(name: folder, path: path))
+            roots.append(root)
         }
         guard !roots.isEmpty else { throw ConfigurationError("\(key) (\(origin)): no directory given") }
         for root in roots {

@@ -36,6 +36,7 @@ public final class MirrorDaemon: Service, Sendable {
         /// The remote answered the readiness probe, or acknowledged an upload.
         var remoteAnswered = false
         var remoteProblem: String?
+        var restoring = false
     }
 
     public init(
@@ -60,6 +61,7 @@ public final class MirrorDaemon: Service, Sendable {
     public func run() async throws {
         state.withLock { $0.running = true }
         defer { state.withLock { $0.running = false } }
+        try await restoreIfEmpty()
         let watcher = watcher
         for root in configuration.watches where !watcher.watch(root: root) {
             logger.warning("watch root \(root.path) is missing; it will be watched once it exists")
@@ -74,6 +76,26 @@ public final class MirrorDaemon: Service, Sendable {
             stop(watcher: watcher)
         }
         logger.info("stopped")
+    }
+
+    /// LIFEBOAT_RESTORE_ON_START=if-empty: a sidecar after a redeploy finds its volumes empty and
+    /// brings them back before watching, with the endpoint already answering (a long restore must
+    /// not look like a dead agent to a liveness probe). Restored rows are journaled as mirrored,
+    /// so the start-up reconcile does not upload them again.
+    private func restoreIfEmpty() async throws {
+        guard configuration.restoreOnStart == .ifEmpty, Restorer.watchesAreEmpty(configuration.watches) else { return }
+        logger.info("every watched directory is empty: restoring from \(remote.location) before watching")
+        state.withLock { $0.restoring = true }
+        defer { state.withLock { $0.restoring = false } }
+        let report = try await Restorer(
+            configuration: configuration, journal: journal, remote: remote, logger: logger,
+            progress: TransferProgress(verb: "restoring", enabled: false)
+        ).run()
+        logger.info("\(report.summary)")
+        for line in report.problemLines { logger.error("\(line)") }
+        for root in configuration.watches {
+            try? FileManager.default.createDirectory(atPath: root.path, withIntermediateDirectories: true)
+        }
     }
 
     private func mirror(watcher: InotifyWatcher) async throws {
@@ -385,6 +407,7 @@ public final class MirrorDaemon: Service, Sendable {
         state.withLock { state in
             if !state.running { return .notReady("not running") }
             if state.stopping { return .notReady("shutting down") }
+            if state.restoring { return .notReady("restoring the watched directories from the remote") }
             // A remote that does not answer is usually also why the reconcile is slow: say so first.
             if !state.remoteAnswered, let problem = state.remoteProblem { return .notReady("waiting for the remote to answer: \(problem)") }
             if !state.ready { return .notReady("start-up reconcile in progress") }

@@ -1,3 +1,4 @@
+import CLinux
 public import Foundation
 import S3
 
@@ -34,6 +35,12 @@ public struct Uploader: Sendable {
             guard lstat(path, &info) == 0 else { throw FileReadError(path: path, errno: errno) }
             guard info.st_mode & S_IFMT == S_IFREG else { throw FileReadError(path: path, errno: ENOENT) }
             let current = FileFingerprint(stat: info)
+            // A writer that keeps the file open and pauses longer than the settle time would
+            // otherwise have its half-written file uploaded (guarantee 3).
+            if lifeboat_open_for_writing(path) == 1 {
+                record.markPending(reason: "still open for writing", at: now())
+                return .changed(record)
+            }
             if record.sha256 == nil || current != record.fingerprint {
                 let digest = try hasher.hash(path: path)
                 record.sha256 = digest.sha256

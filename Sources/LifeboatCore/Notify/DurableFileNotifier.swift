@@ -55,7 +55,7 @@ public actor DurableFileNotifier: Service {
         self.target = NotifyTarget.redacted(configuration.url)
     }
 
-    /// Events waiting to be delivered (the one being delivered included until it ends).
+    /// Events waiting to be delivered, not counting one being delivered now.
     public var backlog: Int { queue.count - head }
 
     /// Queues the event and returns at once.

@@ -7,7 +7,7 @@ import Glibc
 #endif
 
 /// HTTP over libcurl. Easy handles are pooled so that connections (and TLS sessions) are reused
-/// between requests; each transfer runs on a Dispatch thread because curl blocks.
+/// between requests; each transfer runs on a thread of its own because curl blocks.
 public final class CurlTransport: Sendable {
     public struct Configuration: Sendable {
         /// CA bundle for TLS; nil uses curl's built-in default.
@@ -33,7 +33,6 @@ public final class CurlTransport: Sendable {
 
     private let configuration: Configuration
     private let idleHandles = Mutex<[EasyHandle]>([])
-    private let queue = DispatchQueue(label: "lifeboat.curl", attributes: .concurrent)
 
     public init(configuration: Configuration = .fromEnvironment()) {
         Self.initialiseCurlOnce
@@ -59,9 +58,13 @@ public final class CurlTransport: Sendable {
         // curl blocks a thread; cancelling the task makes the progress callback abort the transfer.
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                queue.async {
+                // A thread of its own per transfer: a blocked Dispatch worker would hold up the
+                // cooperative pool (journal reads, the HTTP endpoint) on a two-core machine.
+                let thread = Thread {
                     continuation.resume(with: Result { try self.perform(request, on: handle, cancelled: cancelled) })
                 }
+                thread.name = "lifeboat-http"
+                thread.start()
             }
         } onCancel: {
             cancelled.set()

@@ -16,6 +16,7 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
         case 18, 28: true  // partial transfer, timeout
         case 35: true  // TLS handshake cut off, usually by a reset
         case 52, 55, 56: true  // empty reply, send or receive failed (resets)
+        case 65: true  // a reset mid-upload: curl cannot rewind the body itself, a fresh attempt can
         case 16, 92: true  // HTTP/2 framing errors
         default: false
         }

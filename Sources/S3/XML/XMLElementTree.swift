@@ -35,6 +35,11 @@ struct XMLElementTree: Sendable {
         // alive, and libxml2 rejects anything before the XML declaration.
         let start = data.firstIndex { !(" \t\r\n".utf8.contains($0)) } ?? data.endIndex
         guard start < data.endIndex else { throw S3XMLError("expected an XML document, the body is empty") }
+        // S3 answers in UTF-8. Anything else is refused here: FoundationXML crashed on invalid
+        // UTF-8 inside an element name (found by fuzz/run.sh, FuzzS3XML).
+        guard String(validating: data[start...], as: UTF8.self) != nil else {
+            throw S3XMLError("expected an XML document in UTF-8, the body is not valid UTF-8")
+        }
 
         let parser = XMLParser(data: Data(data[start...]))
         parser.shouldProcessNamespaces = false
