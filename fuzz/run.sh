@@ -26,7 +26,7 @@ for target in FuzzConfigFile FuzzS3XML FuzzObjectKey; do
     echo "fuzz: $target (${budget[*]})"
     # Leak detection is off: Foundation's XMLParser leaks a CFError on every malformed document
     # (a toolchain bug, outside our code), which would drown any finding of ours.
-    if ! "$scratch/debug/$target" "${budget[@]}" -timeout=10 -rss_limit_mb=2048 -detect_leaks=0 \
+    if ! ASAN_OPTIONS=detect_leaks=0 "$scratch/debug/$target" "${budget[@]}" -timeout=10 -rss_limit_mb=2048 -detect_leaks=0 \
         -artifact_prefix="fuzz/artifacts/$target-" -print_final_stats=0 "$work" >"$work.log" 2>&1; then
         echo "fuzz: $target FAILED"; tail -40 "$work.log"; status=1
     else
