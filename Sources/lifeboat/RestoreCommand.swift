@@ -46,8 +46,14 @@ struct RestoreCommand: AsyncParsableCommand {
             do {
                 journal = try Journal(path: configuration.journalPath, access: .owner)
             } catch {
-                printError("\(error)")
-                throw ExitCode(ExitStatus.incomplete)
+                // A daemon owns the journal: restore beside it, writing the rows it restores so
+                // that the daemon sees them as mirrored rather than as new files to upload.
+                guard let guest = try? Journal(path: configuration.journalPath, access: .guest) else {
+                    printError("\(error)")
+                    throw ExitCode(ExitStatus.incomplete)
+                }
+                logger.info("the journal is owned by a running agent; restoring beside it")
+                journal = guest
             }
         }
         let remote = RemoteStoreFactory.make(configuration, logger: logger)

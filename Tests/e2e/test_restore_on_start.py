@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import time
 
 from conftest import DAEMON_SETTINGS, Tree, s3_config, wait_for
 
@@ -53,3 +54,23 @@ def _exists(client, bucket: str, key: str) -> bool:
         return True
     except Exception:
         return False
+
+
+def test_restore_beside_a_running_daemon_causes_no_upload(agent, moto_signed, signed_bucket, tmp_path, start_daemon):
+    tree = Tree()
+    output = tree.add_root("output", tmp_path / "output")
+    settings = {"LIFEBOAT_WATCH": tree.watch_setting(), **s3_config(moto_signed, signed_bucket), **DAEMON_SETTINGS}
+    agent.configure(settings)
+    d = start_daemon().wait_watching()
+    lost = tree.write("output", "renders/lost.mp4", os.urandom(200_000))
+    client = moto_signed.client()
+    wait_for(lambda: _exists(client, signed_bucket, lost.key()), 20, what="the first upload", details=d.log_tail)
+    wait_for(lambda: d.log().count(f"mirrored {lost.path}") == 1, 10, what="the mirrored log line", details=d.log_tail)
+
+    lost.path.unlink()  # deleted by accident; the remote copy is kept (LIFEBOAT_DELETE=keep)
+    restored = agent.run("restore")
+    assert restored.returncode == 0, restored.describe()
+    assert lost.path.read_bytes() == lost.data
+
+    time.sleep(2)  # well past the settle time: a re-upload would have happened by now
+    assert d.log().count(f"mirrored {lost.path}") == 1, "the restored file was uploaded again:\n" + d.log_tail()

@@ -9,6 +9,10 @@ public final class Journal: Sendable {
         case owner
         /// Reads beside a running owner, as `status` does; WAL lets readers and the writer coexist.
         case reader
+        /// Writes beside a running owner without taking its lock: `restore` next to a daemon
+        /// records what it restored, so the daemon does not upload it again. SQLite serialises
+        /// the writes; the schema must already exist.
+        case guest
     }
 
     public let path: String

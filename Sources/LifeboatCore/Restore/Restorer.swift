@@ -147,6 +147,7 @@ public struct Restorer: Sendable {
             }
             for _ in 0..<configuration.concurrency { startNext() }
             var marks: [FileRecord] = []
+            var lastSave = ContinuousClock.now
             while let (outcome, listedSize) = try await group.next() {
                 var mark: FileRecord?
                 switch outcome {
@@ -167,9 +168,12 @@ public struct Restorer: Sendable {
                     report.failed.append(problem)
                 }
                 if let mark { marks.append(mark) }
-                if marks.count >= Self.journalBatch, let journal {
+                // Batched for speed, but never held back long: a daemon running beside the
+                // restore must find a restored file journaled before its settle time is up.
+                if let journal, marks.count >= Self.journalBatch || (!marks.isEmpty && ContinuousClock.now - lastSave > .milliseconds(50)) {
                     try await journal.save(marks)
                     marks.removeAll(keepingCapacity: true)
+                    lastSave = ContinuousClock.now
                 }
                 progress.finished(bytes: listedSize)
                 startNext()
