@@ -37,10 +37,10 @@ def ensure_tools() -> None:
     apt = [pkg for tool, pkg in [("rclone", "rclone"), ("inotifywait", "inotify-tools")] if not shutil.which(tool)]
     if apt:
         subprocess.run(["apt-get", "install", "-y", "-qq", *apt], check=True, stdout=subprocess.DEVNULL)
-    for module, package in [("S3", "s3cmd"), ("matplotlib", "matplotlib")]:
-        probe = ["s3cmd", "--version"] if package == "s3cmd" else [sys.executable, "-c", f"import {module}"]
-        if subprocess.run(probe, capture_output=True).returncode != 0:
-            subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", package], check=True)
+    if not shutil.which("s3cmd"):
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "s3cmd"], check=True)
+    if subprocess.run([sys.executable, "-c", "import matplotlib"], capture_output=True).returncode != 0:
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "matplotlib"], check=True)
 
 
 def measure(command: list[str], env: dict[str, str], cwd: Path | None = None) -> dict:

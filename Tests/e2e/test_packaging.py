@@ -39,6 +39,7 @@ ALERTS = PACKAGING / "prometheus" / "lifeboat-alerts.yaml"
 ALERTS_TEST = PACKAGING / "prometheus" / "lifeboat-alerts.test.yaml"
 METRICS_SWIFT = REPO / "Sources" / "LifeboatCore" / "Metrics" / "AgentMetrics.swift"
 RELEASE_BIN = REPO / ".build" / "release" / "lifeboat"
+DEBUG_BIN = REPO / ".build" / "debug" / "lifeboat"
 
 # The default LIFEBOAT_SHUTDOWN_GRACE, and what the agent adds after it: RunCommand gives the
 # service group 5 s of cancellation once the grace has run out.
@@ -145,11 +146,14 @@ def deb(tmp_path_factory) -> Deb:
     if os.environ.get("LBTEST_PACKAGING") == "1":
         mode = "built"
         timeout = 3600
-    elif RELEASE_BIN.is_file():
+    elif RELEASE_BIN.is_file() or DEBUG_BIN.is_file():
+        # CI has only the debug build: packaging it still tests build.sh end to end (control,
+        # conffiles, unit, unpack and run) without a second, release, build of everything.
+        binary = RELEASE_BIN if RELEASE_BIN.is_file() else DEBUG_BIN
         mode = "reused"
         timeout = 600
-        args += ["--binary", str(RELEASE_BIN)]
-        dynamic = links_swift_runtime(RELEASE_BIN)
+        args += ["--binary", str(binary)]
+        dynamic = links_swift_runtime(binary)
         if dynamic:
             # A development build; the package is for this test only.
             args.append("--allow-unpackaged-libs")
