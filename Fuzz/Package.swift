@@ -14,8 +14,9 @@ let package = Package(
     name: "lifeboat-fuzz",
     dependencies: [.package(path: root.path)],
     targets: [
-        .executableTarget(name: "FuzzConfigFile", dependencies: [.product(name: "LifeboatCore", package: main)]),
-        .executableTarget(name: "FuzzS3XML", dependencies: [.product(name: "S3", package: main)]),
-        .executableTarget(name: "FuzzObjectKey", dependencies: [.product(name: "LifeboatCore", package: main)]),
+        .target(name: "FuzzDriver"),
+        .executableTarget(name: "FuzzConfigFile", dependencies: ["FuzzDriver", .product(name: "LifeboatCore", package: main)]),
+        .executableTarget(name: "FuzzS3XML", dependencies: ["FuzzDriver", .product(name: "S3", package: main)]),
+        .executableTarget(name: "FuzzObjectKey", dependencies: ["FuzzDriver", .product(name: "LifeboatCore", package: main)]),
     ]
 )

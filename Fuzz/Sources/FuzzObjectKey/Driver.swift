@@ -1,17 +1,8 @@
-// SwiftPM links an executable's entry point as `FuzzObjectKey_main`; hand control to libFuzzer's
-// driver from there, since -parse-as-library leaves no main of our own.
-@_silgen_name("LLVMFuzzerRunDriver")
-func runFuzzerDriver(
-    _ argc: UnsafeMutablePointer<Int32>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
-) -> CInt
+import FuzzDriver
 
 @_cdecl("FuzzObjectKey_main")
 func fuzzerEntryPoint(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
-    var count = argc
-    var arguments = argv
-    return runFuzzerDriver(&count, &arguments) { data, size in fuzzObjectKey(data, size) }
+    runFuzzer(argc, argv) { data, size in fuzzObjectKey(data, size) }
 }
 
 /// libFuzzer's own objects refer to this symbol even when its driver is given the callback.
