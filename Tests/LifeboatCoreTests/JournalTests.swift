@@ -17,6 +17,20 @@ struct JournalTests {
             discoveredAt: discoveredAt, updatedAt: updatedAt, mirroredAt: state == .mirrored ? updatedAt : nil)
     }
 
+    /// The start-up scan and an inotify event can both insert the same new file; the second
+    /// insert must update the row instead of failing (and losing) the scan's whole batch.
+    @Test func insertingAPathTwiceUpdatesTheRowInsteadOfFailing() async throws {
+        try await withTemporaryDirectory { directory in
+            let journal = try Journal(path: directory.url("journal.db"), access: .owner)
+            let first = try await journal.save([Self.record("a.mp4", size: 1)])
+            let second = try await journal.save([Self.record("b.mp4"), Self.record("a.mp4", size: 2)])
+            let rows = try await journal.records(watch: "output")
+            #expect(rows.count == 2)
+            #expect(rows["a.mp4"]?.size == 2)
+            #expect(second.last?.id == first.first?.id)
+        }
+    }
+
     @Test func ownerCreatesTheJournalAndItsFolder() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory.url("var/lib/lifeboat/journal.db")
@@ -161,9 +175,8 @@ struct JournalTests {
         try await withTemporaryDirectory { directory in
             let journal = try Journal(path: directory.url("journal.db"), access: .owner)
             try await journal.save(Self.record("same.mp4"))
-            await #expect(throws: (any Error).self) {
-                try await journal.save(Self.record("same.mp4"))
-            }
+            try await journal.save(Self.record("same.mp4"))
+            #expect(try await journal.records(watch: "output").count == 1)
         }
     }
 }

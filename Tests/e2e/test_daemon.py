@@ -26,7 +26,6 @@ from conftest import (
     LocalFile,
     MiB,
     Tree,
-    agent_env,
     assert_s3_mirror,
     fault_proxy,
     remote_keys,
@@ -401,6 +400,45 @@ def test_files_written_during_the_start_up_scan_all_land(agent, moto_signed, sig
     wait_for_keys(c, signed_bucket, tree.keys(), 15, daemon=d)
     wait_status(agent, all_clean(len(tree.files)), 10, daemon=d)
     assert_s3_mirror(moto_signed, signed_bucket, "", tree)
+
+
+def test_start_up_reconcile_survives_a_file_recorded_by_inotify_meanwhile(agent, moto_signed, signed_bucket, tmp_path, start_daemon, make_fault_proxy):
+    """The start-up reconcile reads the journal, then saves every new or changed file it scanned
+    in one batch. A file closed just after the scan reaches the journal through inotify in
+    between: both insert the same path. The reconcile must not fail over it (losing its whole
+    batch: here five files that were there before the start, found by nothing else until the
+    next periodic rescan). The journal read is made slow by 3,000 stale rows left by a previous
+    run that was killed while all its uploads hung."""
+    proxy = make_fault_proxy(
+        moto_signed, fault_proxy.FaultRates(delay=1.0), delay_range=(30.0, 30.0), should_fault=lambda method, _: method == "PUT"
+    )
+    tree = Tree()
+    root = tree.add_root("output", tmp_path / "output")
+    stale = root / "stale"
+    stale.mkdir()
+    for i in range(3000):
+        (stale / f"s{i:04d}").write_bytes(b"x")
+    configure(agent, tree, moto_signed, signed_bucket, endpoint=proxy.endpoint, LIFEBOAT_SETTLE="10ms")
+    first = start_daemon().wait_watching()
+    wait_status(agent, lambda s: s["pending"] + s["failed"] >= 3000, 30, daemon=first, what="3,000 rows queued")
+    first.kill9()
+    shutil.rmtree(stale)
+    proxy.set_enabled(False)
+
+    for i in range(5):
+        tree.write("output", f"before-start-{i}.bin", 500 + i)
+    late = root / "closed-during-start-up.bin"
+    with open(late, "wb") as f:
+        f.write(b"L" * 4321)
+        f.flush()
+        d = start_daemon()
+        wait_for(lambda: "rescanning every watch root (start-up)" in d.log(), 30, interval=0.002, what="the start-up reconcile", details=d.log_tail)
+    tree.files[("output", late.name)] = LocalFile("output", late.name, late, b"L" * 4321)
+
+    c = moto_signed.client()
+    wait_for_keys(c, signed_bucket, tree.keys(), 15, daemon=d)
+    assert "rescan of" not in d.log(), f"a rescan failed\n{d.log_tail()}"
+    wait_status(agent, all_clean(len(tree.files)), 10, daemon=d)
 
 
 def test_small_files_are_not_held_up_by_large_uploads(agent, moto_signed, signed_bucket, tmp_path, start_daemon, make_fault_proxy):

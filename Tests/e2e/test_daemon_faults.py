@@ -4,9 +4,7 @@ middle of a multipart upload. What landed is checked with boto3 against moto dir
 
 from __future__ import annotations
 
-import os
 import re
-import time
 
 import pytest
 
@@ -15,7 +13,6 @@ from conftest import (
     MULTIPART_5MIB,
     Agent,
     Daemon,
-    LocalFile,
     MiB,
     Tree,
     assert_s3_mirror,

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import SUPPORT, agent_env, fault_proxy
+from conftest import SUPPORT, agent_env, fault_proxy, wait_for
 
 FaultRates = fault_proxy.FaultRates
 
@@ -49,7 +49,8 @@ def test_relays_boto3_traffic_unchanged_with_keep_alive(moto_signed, make_fault_
         assert c.head_object(Bucket=bucket, Key=f"k{i}")["ContentLength"] == i * 1000  # HEAD: length, no body
         assert c.get_object(Bucket=bucket, Key=f"k{i}")["Body"].read() == b"x" * (i * 1000)
     assert len(c.list_objects_v2(Bucket=bucket)["Contents"]) == 5  # signed requests survive the relay
-    n = proxy.counters()
+    # The proxy counts an answer once it is written, which may be just after boto3 has read it.
+    n = wait_for(lambda: (lambda c: c if c["answered"] == c["requests"] else None)(proxy.counters()), 5, interval=0.01, what="counters")
     # 16 calls; boto3 may retry one on its own when the shared moto is slow.
     assert n["requests"] == n["forwarded"] == n["answered"] >= 16, n
     assert n["connections"] <= n["requests"] // 3, f"connections are not kept alive: {n}"

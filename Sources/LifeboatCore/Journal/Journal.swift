@@ -121,8 +121,14 @@ public final class Journal: Sendable {
             var saved: [FileRecord] = []
             saved.reserveCapacity(records.count)
             for var record in records {
-                try record.save(db)
-                saved.append(record)
+                if record.id == nil {
+                    // Upsert on (watch, path): the start-up scan and an inotify event can both
+                    // insert the same new file; the second must update the row, not fail the batch.
+                    saved.append(try record.upsertAndFetch(db))
+                } else {
+                    try record.save(db)
+                    saved.append(record)
+                }
             }
             return saved
         }
