@@ -61,7 +61,10 @@ public struct Reconciler: Sendable {
         let rootUnreadable = scan.problems.contains { $0.path == root.path }
         if !rootUnreadable {
             let inScope: (FileRecord) -> Bool = { subtree.isEmpty || $0.path.hasPrefix(subtree + "/") }
-            let vanished = known.values.filter { !seen.contains($0.path) && inScope($0) && ($0.state == .pending || $0.state == .failed) }
+            // Not seen by the scan is not enough: a file written after the scan passed its folder
+            // may already be journaled through inotify. Only a file that is absent now is gone.
+            let absent: (FileRecord) -> Bool = { FileFingerprint.current(path: "\(root.path)/\($0.path)") == nil }
+            let vanished = known.values.filter { !seen.contains($0.path) && inScope($0) && ($0.state == .pending || $0.state == .failed) && absent($0) }
             try await journal.save(vanished.map { record in
                 var record = record
                 record.state = .gone
@@ -69,7 +72,7 @@ public struct Reconciler: Sendable {
                 return record
             })
             if deletion.mode == .mirror, subtree.isEmpty {
-                try await scheduleDeletions(known: known, seen: seen, rootIsEmpty: scan.files.isEmpty, now: timestamp, into: &outcome)
+                try await scheduleDeletions(root: root, known: known, seen: seen, rootIsEmpty: scan.files.isEmpty, now: timestamp, into: &outcome)
             }
         }
         try await journal.save(restored)
@@ -77,9 +80,9 @@ public struct Reconciler: Sendable {
         return outcome
     }
 
-    private func scheduleDeletions(known: [String: FileRecord], seen: Set<String>, rootIsEmpty: Bool, now: Double, into outcome: inout Outcome) async throws {
+    private func scheduleDeletions(root: WatchRoot, known: [String: FileRecord], seen: Set<String>, rootIsEmpty: Bool, now: Double, into outcome: inout Outcome) async throws {
         let mirrored = known.values.filter { $0.state == .mirrored }
-        let vanished = mirrored.filter { !seen.contains($0.path) }
+        let vanished = mirrored.filter { !seen.contains($0.path) && FileFingerprint.current(path: "\(root.path)/\($0.path)") == nil }
         if let refusal = deletion.refusal(vanished: vanished.count, mirrored: mirrored.count, rootIsEmpty: rootIsEmpty) {
             outcome.refusedDeletions = refusal
             return
