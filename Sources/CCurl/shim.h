@@ -1,5 +1,5 @@
-#ifndef LIFEBOAT_CCURL_SHIM_H
-#define LIFEBOAT_CCURL_SHIM_H
+#ifndef CCURL_SHIM_H
+#define CCURL_SHIM_H
 
 #include <curl/curl.h>
 

@@ -1,5 +1,5 @@
-#ifndef LIFEBOAT_CLINUX_H
-#define LIFEBOAT_CLINUX_H
+#ifndef CLINUX_H
+#define CLINUX_H
 
 // Linux calls that Swift's Glibc module does not export (they need _GNU_SOURCE or headers it
 // leaves out). Thin wrappers only; the logic lives in Swift.

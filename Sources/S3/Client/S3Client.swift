@@ -15,7 +15,7 @@ public final class S3Client: Sendable {
     /// SHA-256 of nothing: the payload hash of bodiless requests.
     static let emptyPayloadHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
-    public init(configuration: S3Configuration, transport: CurlTransport = CurlTransport(), retry: RetryPolicy = RetryPolicy(), logger: Logger = Logger(label: "lifeboat.s3")) {
+    public init(configuration: S3Configuration, transport: CurlTransport = CurlTransport(), retry: RetryPolicy = RetryPolicy(), logger: Logger = Logger(label: "s3")) {
         self.configuration = configuration
         self.transport = transport
         self.retry = retry
