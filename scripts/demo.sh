@@ -6,8 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
-swift build -c release --product lifeboat
-lifeboat=".build/release/lifeboat"
+swift build --product lifeboat
+lifeboat=".build/debug/lifeboat"
 
 demo=/tmp/lifeboat-demo
 mkdir -p "$demo"/{output/2026-11-25,voice_clone,digital_human/avatar-7,remote}
@@ -25,4 +25,5 @@ echo
 echo "== lifeboat status"
 "$lifeboat" status --config demo/agent.conf
 echo
-echo "Write more files under $demo and run: $lifeboat resync --config demo/agent.conf"
+echo "Now watch continuously (Ctrl-C stops it): $lifeboat run --config demo/agent.conf"
+echo "and write files under $demo/output: each appears in $demo/remote about a second after it is closed."
