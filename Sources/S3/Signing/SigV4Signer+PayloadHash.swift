@@ -4,6 +4,6 @@ import Foundation
 extension SigV4Signer {
     /// The lowercase hex SHA-256 of a body, the form `payloadHash` and `x-amz-content-sha256` take.
     static func hexSHA256(_ body: some DataProtocol) -> String {
-        HexEncoding.lowercase(SHA256.hash(data: body))
+        Hex.encode(SHA256.hash(data: body))
     }
 }

@@ -125,7 +125,7 @@ public struct SigV4Signer: Sendable {
     }
 
     private static func stringToSign(canonicalRequest: String, timestamp: SigV4Timestamp, scope: String) -> String {
-        let requestHash = HexEncoding.lowercase(SHA256.hash(data: Array(canonicalRequest.utf8)))
+        let requestHash = Hex.encode(SHA256.hash(data: Array(canonicalRequest.utf8)))
         return "\(algorithm)\n\(timestamp.dateTime)\n\(scope)\n\(requestHash)"
     }
 
@@ -135,6 +135,6 @@ public struct SigV4Signer: Sendable {
         for scopePart in [day, region, service, "aws4_request"] {
             key = SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Array(scopePart.utf8), using: key))
         }
-        return HexEncoding.lowercase(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key))
+        return Hex.encode(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key))
     }
 }
