@@ -62,6 +62,7 @@ let package = Package(
             name: "lifeboat",
             dependencies: [
                 "LifeboatCore",
+                "CLinux",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -3,8 +3,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -47,4 +49,14 @@ int lifeboat_open_for_writing(const char *path) {
     }
     close(descriptor);
     return result;
+}
+
+int lifeboat_release_free_memory(void) {
+    return malloc_trim(0);
+}
+
+void lifeboat_limit_malloc_arenas(int arenas) {
+    if (getenv("MALLOC_ARENA_MAX") == NULL) {
+        mallopt(M_ARENA_MAX, arenas);
+    }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLinux
 import Foundation
 import LifeboatCore
 
@@ -18,6 +19,10 @@ struct Lifeboat: AsyncParsableCommand {
     /// ArgumentParser exits 64 on a usage error; the contract says 2 for a bad command line or
     /// configuration, so errors are mapped here.
     static func main() async {
+        // glibc gives every busy thread its own heap arena, up to eight per core, and freed
+        // memory stays spread over them: an idle daemon that once scanned 100,000 files kept
+        // 20 MiB more resident than with two arenas, which cost nothing measurable in speed.
+        lifeboat_limit_malloc_arenas(2)
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {

@@ -343,9 +343,11 @@ struct RemoteStoreConformanceTests {
             _ = try await harness.remote.put(harness.object("output/kept.mp4", Data("kept".utf8)))
             try root.write("output/\(DirectoryRemote.temporaryMarker)1", "half")
             try root.write("output/deep/\(DirectoryRemote.temporaryMarker)2", "half")
-            #expect(try await harness.remote.removeIncompleteUploads() == 2)
+            // Written just now: a copy that may still be in flight, spared by an earlier cutoff.
+            #expect(try await harness.remote.removeIncompleteUploads(startedBefore: Date().addingTimeInterval(-60)) == 0)
+            #expect(try await harness.remote.removeIncompleteUploads(startedBefore: Date().addingTimeInterval(1)) == 2)
             #expect(root.allEntries() == ["output", "output/deep", "output/kept.mp4"])
-            #expect(try await harness.remote.removeIncompleteUploads() == 0)
+            #expect(try await harness.remote.removeIncompleteUploads(startedBefore: Date().addingTimeInterval(1)) == 0)
         }
     }
 
@@ -359,7 +361,9 @@ struct RemoteStoreConformanceTests {
             let ours = try await client.createMultipartUpload(key: "\(prefix)/output/a.mp4", headers: [], sendChecksum: false)
             let neighbours = try await client.createMultipartUpload(key: "\(prefix)-other/output/b.mp4", headers: [], sendChecksum: false)
 
-            #expect(try await remote.removeIncompleteUploads() == 1)
+            // moto reports every upload as begun in 2010, so sparing recent ones is covered by the
+            // directory remote's test and the XML tests, not here.
+            #expect(try await remote.removeIncompleteUploads(startedBefore: Date().addingTimeInterval(60)) == 1)
             let left = try await client.listMultipartUploads(prefix: "cleanup/")
             #expect(!left.contains { $0.uploadID == ours })
             #expect(left.contains { $0.uploadID == neighbours })

@@ -95,7 +95,7 @@ final class PlantedRemote: RemoteStore {
         remove(key)
     }
 
-    func removeIncompleteUploads() async throws -> Int { 0 }
+    func removeIncompleteUploads(startedBefore cutoff: Date) async throws -> Int { 0 }
 
     private func describe(_ key: String, _ object: Object) -> RemoteObject {
         RemoteObject(key: key, size: Int64(object.data.count), etag: object.etag, sha256: object.sha256,

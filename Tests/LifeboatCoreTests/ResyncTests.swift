@@ -237,7 +237,7 @@ struct HookedRemote: RemoteStore {
     func list(prefix: String, page: ([RemoteObject]) async throws -> Void) async throws { try await inner.list(prefix: prefix, page: page) }
     func get(key: String, into descriptor: Int32) async throws -> RemoteObject { try await inner.get(key: key, into: descriptor) }
     func delete(key: String) async throws { try await inner.delete(key: key) }
-    func removeIncompleteUploads() async throws -> Int { try await inner.removeIncompleteUploads() }
+    func removeIncompleteUploads(startedBefore cutoff: Date) async throws -> Int { try await inner.removeIncompleteUploads(startedBefore: cutoff) }
 }
 
 extension ResyncTests {

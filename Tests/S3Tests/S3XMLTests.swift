@@ -268,6 +268,28 @@ struct S3XMLTests {
         #expect(uploadID == "VXBsb2FkIElEIGZvciA2aWWpbmcncyBteS1tb3ZpZS5tMnRzIHVwbG9hZA")
     }
 
+    @Test func readsOpenUploadsWithWhenTheyBegan() throws {
+        let page = try S3XML.listMultipartUploads(Data("""
+            <?xml version="1.0" encoding="UTF-8"?>
+            <ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+              <Bucket>bucket</Bucket>
+              <EncodingType>url</EncodingType>
+              <NextKeyMarker>p/output/b%20c.mp4</NextKeyMarker>
+              <NextUploadIdMarker>id-2</NextUploadIdMarker>
+              <IsTruncated>true</IsTruncated>
+              <Upload><Key>p/output/a.mp4</Key><UploadId>id-1</UploadId><Initiated>2010-11-10T20:48:33.000Z</Initiated></Upload>
+              <Upload><Key>p/output/b%20c.mp4</Key><UploadId>id-2</UploadId></Upload>
+            </ListMultipartUploadsResult>
+            """.utf8))
+        #expect(page.uploads == [
+            .init(key: "p/output/a.mp4", uploadID: "id-1", initiated: Date(timeIntervalSince1970: 1_289_422_113)),
+            .init(key: "p/output/b c.mp4", uploadID: "id-2", initiated: nil),
+        ])
+        #expect(page.isTruncated)
+        #expect(page.nextKeyMarker == "p/output/b c.mp4")
+        #expect(page.nextUploadIDMarker == "id-2")
+    }
+
     @Test func refusesAnInitiatedUploadWithoutAnID() {
         let error = #expect(throws: S3XMLError.self) {
             try S3XML.initiateMultipartUploadID(Data("<InitiateMultipartUploadResult><Bucket>b</Bucket></InitiateMultipartUploadResult>".utf8))

@@ -5,6 +5,7 @@ middle of a multipart upload. What landed is checked with boto3 against moto dir
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -256,7 +257,11 @@ def test_kill9_mid_multipart_upload_leaves_no_orphaned_parts_after_restart(kille
     k = killed_mid_multipart
     c = moto_signed.client()
     d2 = k["daemons"][1]
-    left = incomplete_uploads(c, k["bucket"])  # the restart reconcile is done: all files landed
+    # The clean-up runs right after the restart's reconcile, beside the uploads: give it a moment.
+    deadline = time.monotonic() + 15
+    while incomplete_uploads(c, k["bucket"]) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = incomplete_uploads(c, k["bucket"])
     assert not left, (
         f"{len(left)} incomplete multipart upload(s) left after the restart: "
         f"{[(u['Key'], u['UploadId'][:12]) for u in left]}\n{d2.log_tail()}"

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import os
 import re
+import socket
 import time
 from pathlib import Path
 
@@ -189,6 +190,35 @@ def test_wrong_secret_fails_with_provider_code_and_never_prints_secrets(agent, m
     assert r2.returncode == 0, r2.describe()
     assert r2.count("failed") == 0, r2.describe()
     assert_s3_mirror(moto_signed, signed_bucket, "p", t)
+
+
+def test_unreachable_endpoint_is_reported_promptly_and_nothing_is_lost(agent, moto_unsigned, unsigned_bucket, tmp_path):
+    """Nothing listens on the endpoint: each file's request would spend its retries on it, so a
+    mistyped endpoint took minutes to report. After a streak of such failures the rest are not
+    tried; every file is still named, stays queued, and a later resync mirrors them all."""
+    t = Tree()
+    t.add_root("output", tmp_path / "out")
+    for i in range(100):
+        t.write("output", f"clips/c{i:02d}.bin", 1_000 + i)
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{holder.getsockname()[1]}"  # bound, never listening: refused
+        cfg = s3_config(moto_unsigned, unsigned_bucket, "dead")
+        cfg["LIFEBOAT_S3_ENDPOINT"] = dead
+        agent.configure({"LIFEBOAT_WATCH": t.watch_setting(), **cfg, "LIFEBOAT_CONCURRENCY": "2"})
+        r = agent.resync(timeout=120)
+    assert r.returncode == 1, r.describe()
+    assert r.elapsed < 40, f"an unreachable endpoint took {r.elapsed:.0f}s to report\n{r.describe()}"
+    assert "cannot be reached" in r.stderr, r.describe()
+    for f in t.files.values():
+        assert f.rel in r.stderr, f"{f.rel} not named on stderr\n{r.describe()}"
+    st = agent.status()
+    assert st["mirrored"] == 0 and st["pending"] + st["failed"] == len(t.files), st["_run"].describe()
+
+    agent.configure({"LIFEBOAT_WATCH": t.watch_setting(), **s3_config(moto_unsigned, unsigned_bucket, "dead")})
+    r2 = agent.resync()
+    assert r2.returncode == 0, r2.describe()
+    assert_s3_mirror(moto_unsigned, unsigned_bucket, "dead", t)
 
 
 def test_unknown_access_key_fails_with_invalid_access_key_id(agent, moto_signed, signed_bucket, tmp_path):

@@ -16,4 +16,11 @@ long lifeboat_utime_omit(void);
 /// told (not the owner and no CAP_LEASE, a file system without leases, an error).
 int lifeboat_open_for_writing(const char *path);
 
+/// Hands memory malloc has freed back to the kernel (glibc's malloc_trim); 1 when some was.
+int lifeboat_release_free_memory(void);
+
+/// Caps glibc's malloc arenas (mallopt M_ARENA_MAX) unless MALLOC_ARENA_MAX is set in the
+/// environment, which then wins.
+void lifeboat_limit_malloc_arenas(int arenas);
+
 #endif

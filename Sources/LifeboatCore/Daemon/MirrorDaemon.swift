@@ -1,3 +1,4 @@
+import CLinux
 import Foundation
 public import Logging
 public import ServiceLifecycle
@@ -99,6 +100,7 @@ public final class MirrorDaemon: Service, Sendable {
     }
 
     private func mirror(watcher: InotifyWatcher) async throws {
+        let startedAt = Date()
         try await withGracefulShutdownHandler {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await self.consume(watcher.events, watcher: watcher) }
@@ -109,10 +111,12 @@ public final class MirrorDaemon: Service, Sendable {
                 for index in 0..<configuration.concurrency {
                     group.addTask { await self.work(lane: index < wide ? .any : .smallOnly) }
                 }
-                await self.remote.removeIncompleteUploads(logger: self.logger)
                 await self.resumeScheduledDeletions()
                 await self.reconcileAll(reason: .startup)
                 state.withLock { $0.ready = true }
+                // After the reconcile, so a slow remote does not hold up journaling what is on
+                // disk; uploads this run has already begun are spared.
+                await self.remote.removeIncompleteUploads(startedBefore: startedAt, logger: self.logger)
                 try await group.waitForAll()
             }
         } onGracefulShutdown: {
@@ -175,6 +179,7 @@ public final class MirrorDaemon: Service, Sendable {
         let unwatchableEvery = min(configuration.rescanInterval, .seconds(60))
         var sinceFull = Duration.zero
         var sinceUnwatchable = Duration.zero
+        var sinceSweep = Duration.zero
         while !state.withLock({ $0.stopping }) {
             do {
                 try await Task.sleep(for: tick)
@@ -183,6 +188,14 @@ public final class MirrorDaemon: Service, Sendable {
             }
             sinceFull += tick
             sinceUnwatchable += tick
+            sinceSweep += tick
+            if sinceSweep >= Self.incompleteUploadSweep {
+                sinceSweep = .zero
+                // A CreateMultipartUpload whose answer was lost and retried leaves an open upload
+                // nobody will complete; one left open this long is such an orphan.
+                let cutoff = Date().addingTimeInterval(-Double(Self.incompleteUploadSweep.components.seconds))
+                await remote.removeIncompleteUploads(startedBefore: cutoff, logger: logger)
+            }
             for root in state.withLock({ $0.lostRoots }) where watcher.rewatch(root: root) {
                 _ = state.withLock { $0.lostRoots.remove(root) }
                 logger.info("watch root \(root.path) is back; rescanning it")
@@ -211,6 +224,10 @@ public final class MirrorDaemon: Service, Sendable {
         for root in configuration.watches where !state.withLock({ $0.lostRoots.contains(root) }) {
             await reconcile(root: root, subtree: "")
         }
+        // A full reconcile holds every journal row and every scanned path of a root at once. glibc
+        // keeps freed memory mapped unless asked to return it, and an idle daemon watching 100,000
+        // files would otherwise sit on tens of MiB it no longer uses.
+        _ = lifeboat_release_free_memory()
     }
 
     private func reconcile(root: WatchRoot, subtree: String) async {
@@ -326,6 +343,9 @@ public final class MirrorDaemon: Service, Sendable {
     /// A key no one writes: asking for it costs one HEAD, which every provider answers (404),
     /// and proves the endpoint, the bucket and the signature work.
     static let probeKey = ".lifeboat-readiness-probe"
+
+    /// How often the daemon looks for incomplete uploads, and how old one must be to be aborted.
+    static let incompleteUploadSweep = Duration.seconds(3600)
 
     /// Readiness needs the remote to have answered. Any HTTP answer but 403 counts: a refusal of
     /// our credentials, like a network error, leaves the agent unready and is probed again, with

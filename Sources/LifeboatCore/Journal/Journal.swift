@@ -118,21 +118,42 @@ public final class Journal: Sendable {
     public func save(_ records: [FileRecord]) async throws -> [FileRecord] {
         guard !records.isEmpty else { return [] }
         return try await database.write { db in
+            // Prepared once per connection and reused: a resync saves a row per file.
+            let update = try db.cachedStatement(sql: Self.updateSQL)
+            let upsert = try db.cachedStatement(sql: Self.upsertSQL)
             var saved: [FileRecord] = []
             saved.reserveCapacity(records.count)
             for var record in records {
-                if record.id == nil {
-                    // Upsert on (watch, path): the start-up scan and an inotify event can both
-                    // insert the same new file; the second must update the row, not fail the batch.
-                    saved.append(try record.upsertAndFetch(db))
-                } else {
-                    try record.save(db)
-                    saved.append(record)
+                let values = record.databaseValues.dropFirst()
+                if let id = record.id {
+                    var arguments = StatementArguments(values)
+                    arguments += [id]
+                    try update.execute(arguments: arguments)
+                    if db.changesCount > 0 {
+                        saved.append(record)
+                        continue
+                    }
                 }
+                // Upsert on (watch, path): the start-up scan and an inotify event can both insert
+                // the same new file; the second must update the row, not fail the batch.
+                record.id = try Int64.fetchOne(upsert, arguments: StatementArguments(values))
+                saved.append(record)
             }
             return saved
         }
     }
+
+    private static let updateSQL: String = {
+        let assignments = FileRecord.columns.dropFirst().map { "\($0) = ?" }.joined(separator: ", ")
+        return "UPDATE file SET \(assignments) WHERE id = ?"
+    }()
+
+    private static let upsertSQL: String = {
+        let columns = FileRecord.columns.dropFirst()
+        let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
+        let updates = columns.filter { $0 != "watch" && $0 != "path" }.map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
+        return "INSERT INTO file (\(columns.joined(separator: ", "))) VALUES (\(placeholders)) ON CONFLICT(watch, path) DO UPDATE SET \(updates) RETURNING id"
+    }()
 
     public func save(_ record: FileRecord) async throws {
         try await save([record])

@@ -29,12 +29,15 @@ public struct Reconciler: Sendable {
     }
 
     public func reconcile(root: WatchRoot, subtree: String = "", dryRun: Bool = false, now: Date = Date()) async throws -> Outcome {
+        // The journal is read while the tree is walked, on the other core: one is SQLite, the other
+        // system calls, and a no-op resync of a large tree would otherwise wait for their sum.
+        async let knownRows = journal.records(watch: root.name)
         let scanner = TreeScanner(root: root, excludes: excludes)
         let scan = subtree.isEmpty ? scanner.scan() : scanner.scan(subtree: subtree)
         var outcome = Outcome()
         outcome.problems = scan.problems
         outcome.scanned = scan.files.count
-        let known = try await journal.records(watch: root.name)
+        let known = try await knownRows
         let timestamp = now.timeIntervalSince1970
         var changed: [FileRecord] = []
         var seen = Set<String>(minimumCapacity: scan.files.count)

@@ -1,4 +1,5 @@
 import Foundation
+import S3
 public import Logging
 
 /// The one-shot mirror: reconcile every watch root with the journal, then hash and upload what
@@ -12,6 +13,14 @@ public struct Resync: Sendable {
 
     /// How often one resync tries a file that keeps changing under it before giving up on it.
     static let attemptsPerFile = 3
+
+    /// Journal rows are saved this many at a time at most.
+    static let journalBatch = 100
+
+    /// After this many files in a row failed because the remote could not be reached at all, the
+    /// rest are not tried: each would spend its retries on the same dead endpoint, and a mistyped
+    /// endpoint would take many minutes to report. They stay pending in the journal.
+    static let unreachableStreak = 8
 
     public init(configuration: AgentConfiguration, journal: Journal, remote: any RemoteStore, logger: Logger, progress: TransferProgress) {
         self.configuration = configuration
@@ -38,7 +47,9 @@ public struct Resync: Sendable {
             }
         }
         guard !dryRun else { return report }
-        await remote.removeIncompleteUploads(logger: logger)
+        // Leftovers of an interrupted run belong to files that are still pending: with nothing to
+        // upload there is nothing to clean, and a no-op resync stays off the network.
+        if !work.isEmpty { await remote.removeIncompleteUploads(startedBefore: Date(), logger: logger) }
         progress.expect(files: work.count, bytes: work.reduce(0) { $0 + $1.0.size })
         try await upload(work, into: &report)
         progress.end()
@@ -76,28 +87,55 @@ public struct Resync: Sendable {
                 }
             }
             for _ in 0..<configuration.concurrency { startNext() }
+            // Outcomes are journaled in batches: one transaction per file cost more CPU than the
+            // upload of a small file. A crash before a batch is saved only means re-uploading it.
+            var marks: [FileRecord] = []
+            var lastSave = ContinuousClock.now
+            var unreachable = 0
+            var givenUp: (any Error)?
             while let (outcome, root) = try await group.next() {
+                unreachable = if case .failed(_, let error) = outcome, Self.isUnreachable(error) { unreachable + 1 } else { 0 }
                 switch outcome {
                 case .mirrored(let record, let bytes):
-                    try await journal.save(record)
+                    marks.append(record)
                     report.uploaded += 1
                     report.bytesUploaded += bytes
                     progress.finished(bytes: bytes)
                     logger.debug("mirrored", metadata: ["path": "\(root.path)/\(record.path)", "key": "\(record.remoteKey ?? "")"])
                 case .gone(let record):
-                    try await journal.save(record)
+                    marks.append(record)
                     progress.finished(bytes: 0)
                 case .changed(let record):
-                    try await journal.save(record)
+                    marks.append(record)
                     report.failures.append(.init(path: "\(root.path)/\(record.path)", reason: "kept changing while it was being mirrored; will be mirrored once it settles"))
                     progress.finished(bytes: 0)
                 case .failed(let record, let error):
-                    try await journal.save(record)
+                    marks.append(record)
                     report.failures.append(.init(path: "\(root.path)/\(record.path)", reason: "\(error)"))
                     progress.finished(bytes: 0)
                 }
-                startNext()
+                if marks.count >= Self.journalBatch || ContinuousClock.now - lastSave > .milliseconds(200) {
+                    try await journal.save(marks)
+                    marks.removeAll(keepingCapacity: true)
+                    lastSave = ContinuousClock.now
+                }
+                if unreachable >= Self.unreachableStreak, case .failed(_, let error) = outcome { givenUp = error }
+                if givenUp == nil { startNext() }
+            }
+            try await journal.save(marks)
+            if let givenUp {
+                logger.error("the remote cannot be reached (\(givenUp)); the remaining files were not tried and stay queued")
+                while let (record, root) = next.next() {
+                    report.failures.append(.init(path: "\(root.path)/\(record.path)", reason: "not tried: the remote cannot be reached"))
+                }
             }
         }
+    }
+}
+
+extension Resync {
+    private static func isUnreachable(_ error: any Error) -> Bool {
+        guard let error = error as? S3Error, case .transport(let transport) = error.kind else { return false }
+        return transport.isUnreachable
     }
 }

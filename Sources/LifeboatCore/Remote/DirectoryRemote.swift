@@ -1,5 +1,5 @@
 import CLinux
-import Foundation
+public import Foundation
 
 #if canImport(Glibc)
 import Glibc
@@ -91,12 +91,16 @@ public struct DirectoryRemote: RemoteStore {
         guard unlink(path) == 0 || errno == ENOENT else { throw RemoteError.local(path, errno) }
     }
 
-    /// Temporary files of copies a crash interrupted.
-    public func removeIncompleteUploads() async throws -> Int {
+    /// Temporary files of copies a crash interrupted. A copy in flight keeps writing its temporary
+    /// file, so its modification time is after any cutoff taken before the copy began.
+    public func removeIncompleteUploads(startedBefore cutoff: Date) async throws -> Int {
         var removed = 0
         guard let walker = FileManager.default.enumerator(atPath: root) else { return 0 }
         while let relative = walker.nextObject() as? String {
             guard (relative as NSString).lastPathComponent.hasPrefix(Self.temporaryMarker) else { continue }
+            var info = stat()
+            guard lstat("\(root)/\(relative)", &info) == 0,
+                  Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9 < cutoff.timeIntervalSince1970 else { continue }
             if unlink("\(root)/\(relative)") == 0 { removed += 1 }
         }
         return removed

@@ -1,3 +1,5 @@
+public import Foundation
+
 /// Where mirrored files go. The uploader, restore and verify talk to the remote only through this
 /// protocol; `S3Remote` and `DirectoryRemote` implement it and pass the same conformance tests.
 ///
@@ -20,9 +22,10 @@ public protocol RemoteStore: Sendable {
 
     func delete(key: String) async throws
 
-    /// Removes what an interrupted upload left behind (multipart parts, temporary files), so a
-    /// crash never leaves orphans to be billed for. Returns how many were removed.
-    func removeIncompleteUploads() async throws -> Int
+    /// Removes what interrupted uploads left behind (multipart parts, temporary files) that began
+    /// before `cutoff`, so a crash or a lost answer never leaves orphans to be billed for. Uploads
+    /// this process has in flight are left alone. Returns how many were removed.
+    func removeIncompleteUploads(startedBefore cutoff: Date) async throws -> Int
 }
 
 /// A local file on its way to the remote, with what the journal knows about it.

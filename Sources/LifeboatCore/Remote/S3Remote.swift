@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import S3
 import Synchronization
 
@@ -17,6 +17,9 @@ public final class S3Remote: RemoteStore {
     private let sendChecksum: Mutex<Bool>
     private let probeChecksum: Bool
     private let hasher = FileHasher()
+    /// Multipart uploads this process has begun and not yet completed or aborted: the cleanup of
+    /// orphans must never abort one of these.
+    private let uploadsInFlight = Mutex<Set<String>>([])
 
     /// S3 allows at most this many parts in one upload.
     static let maximumParts: Int64 = 10_000
@@ -53,6 +56,8 @@ public final class S3Remote: RemoteStore {
             return StoredObject(key: object.key, etag: etag)
         }
         let uploadID = try await client.createMultipartUpload(key: key, headers: headers, sendChecksum: checksum)
+        uploadsInFlight.withLock { _ = $0.insert(uploadID) }
+        defer { uploadsInFlight.withLock { _ = $0.remove(uploadID) } }
         do {
             let size = partSize(for: object.size)
             var parts: [CompletedPart] = []
@@ -102,13 +107,19 @@ public final class S3Remote: RemoteStore {
         try await client.deleteObject(key: remoteKey(key))
     }
 
-    /// Only one agent owns a journal and its prefix, so any upload left open under the prefix is
-    /// one of ours that a crash interrupted: abort it, and the file is uploaded again from scratch.
-    public func removeIncompleteUploads() async throws -> Int {
+    /// Only one agent owns a journal and its prefix, so an upload open under the prefix that this
+    /// process is not sending is one of ours that a crash interrupted, or one whose
+    /// CreateMultipartUpload answer was lost and retried: abort it (the file was or will be sent
+    /// again from scratch). One begun after `cutoff` is spared: its answer may still be on its way.
+    public func removeIncompleteUploads(startedBefore cutoff: Date) async throws -> Int {
         // The prefix is sent without its trailing "/" (some servers mishandle "/" in signed query
         // values) and the keys are filtered here instead.
         let uploads = try await client.listMultipartUploads(prefix: prefix)
-        let ours = uploads.filter { prefix.isEmpty || $0.key.hasPrefix(prefix + "/") }
+        let inFlight = uploadsInFlight.withLock { $0 }
+        let ours = uploads.filter { upload in
+            (prefix.isEmpty || upload.key.hasPrefix(prefix + "/")) && !inFlight.contains(upload.uploadID)
+                && (upload.initiated ?? .distantPast) < cutoff
+        }
         for upload in ours {
             try await client.abortMultipartUpload(key: upload.key, uploadID: upload.uploadID)
         }

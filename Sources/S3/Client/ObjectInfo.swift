@@ -1,22 +1,18 @@
-public import Foundation
-
 /// What HEAD or GET tells about an object.
 public struct ObjectInfo: Sendable, Equatable {
     public var size: Int64
     /// Without the quotes S3 wraps it in.
     public var etag: String
     public var contentType: String?
-    public var lastModified: Date?
     /// User metadata (`x-amz-meta-NAME`), keyed by NAME in lowercase.
     public var metadata: [String: String]
     /// `x-amz-checksum-sha256` when the provider stored one (base64).
     public var checksumSHA256: String?
 
-    public init(size: Int64, etag: String, contentType: String? = nil, lastModified: Date? = nil, metadata: [String: String] = [:], checksumSHA256: String? = nil) {
+    public init(size: Int64, etag: String, contentType: String? = nil, metadata: [String: String] = [:], checksumSHA256: String? = nil) {
         self.size = size
         self.etag = etag
         self.contentType = contentType
-        self.lastModified = lastModified
         self.metadata = metadata
         self.checksumSHA256 = checksumSHA256
     }
@@ -30,7 +26,6 @@ public struct ObjectInfo: Sendable, Equatable {
             size: Int64(response.header("content-length") ?? "") ?? 0,
             etag: ObjectInfo.unquoted(response.header("etag") ?? ""),
             contentType: response.header("content-type"),
-            lastModified: response.header("last-modified").flatMap(ObjectInfo.parseHTTPDate),
             metadata: metadata,
             checksumSHA256: response.header("x-amz-checksum-sha256")
         )
@@ -41,13 +36,5 @@ public struct ObjectInfo: Sendable, Equatable {
         if value.hasPrefix("W/") { value = value.dropFirst(2) }
         if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = value.dropFirst().dropLast() }
         return String(value)
-    }
-
-    private static func parseHTTPDate(_ text: String) -> Date? {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        return formatter.date(from: text)
     }
 }

@@ -22,6 +22,12 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The endpoint could not be reached at all: its name did not resolve or nothing accepted the
+    /// connection. Every further request to it will most likely fail the same way.
+    public var isUnreachable: Bool {
+        [5, 6, 7].contains(curlCode)
+    }
+
     public var description: String { "\(message) (curl error \(curlCode))" }
 }
 

@@ -74,7 +74,9 @@ public enum S3XML {
             guard let key = upload.text(of: "Key"), let uploadID = upload.text(of: "UploadId")?.trimmedXMLValue else {
                 throw S3XMLError("expected <Key> and <UploadId> in each <Upload> of <ListMultipartUploadsResult>")
             }
-            uploads.append(.init(key: isEncoded ? try URLEncodedListingValue.decode(key) : key, uploadID: uploadID))
+            uploads.append(.init(
+                key: isEncoded ? try URLEncodedListingValue.decode(key) : key, uploadID: uploadID,
+                initiated: upload.text(of: "Initiated").flatMap { S3Timestamp.parse($0.trimmedXMLValue) }))
         }
         let nextKey = root.text(of: "NextKeyMarker").map { isEncoded ? ((try? URLEncodedListingValue.decode($0)) ?? $0) : $0 }
         return MultipartUploadsPage(
