@@ -117,7 +117,14 @@ public final class MirrorDaemon: Service, Sendable {
                 // After the reconcile, so a slow remote does not hold up journaling what is on
                 // disk; uploads this run has already begun are spared.
                 await self.remote.removeIncompleteUploads(startedBefore: startedAt, logger: self.logger)
+                _ = lifeboat_release_free_memory()
                 try await group.waitForAll()
+            }
+            // Every upload has finished or been aborted: whatever is still open under the prefix
+            // is an orphan, such as one a lost CreateMultipartUpload answer left. A clean stop
+            // leaves none; a remote that never answered is not waited on.
+            if !Task.isCancelled, state.withLock({ $0.remoteAnswered }) {
+                await self.remote.removeIncompleteUploads(startedBefore: Date(), logger: self.logger)
             }
         } onGracefulShutdown: {
             self.logger.info("shutting down: finishing uploads in flight (up to \(self.configuration.shutdownGrace)); the rest stays queued in the journal")
