@@ -268,6 +268,26 @@ struct S3XMLTests {
         #expect(uploadID == "VXBsb2FkIElEIGZvciA2aWWpbmcncyBteS1tb3ZpZS5tMnRzIHVwbG9hZA")
     }
 
+    @Test(arguments: [
+        "<?xdin?><ListBucketResult>00Z</LastModified>Godj>SlowDown<<//Co",
+        "<?xml version=\"1.0\"?><ListBucketResult><?x?></ListBucketResult>",
+        "<ListBucketResult><?target data?></ListBucketResult>",
+    ])
+    func refusesProcessingInstructionsInsteadOfCrashing(_ document: String) {
+        // The first is the input fuzz/run.sh found crashing FoundationXML.
+        #expect(throws: S3XMLError.self) {
+            try S3XML.listObjectsV2(Data(document.utf8), urlEncodedKeys: false)
+        }
+    }
+
+    @Test func acceptsTheXMLDeclaration() throws {
+        let page = try S3XML.listObjectsV2(Data("""
+            <?xml version="1.0" encoding="UTF-8"?>
+            <ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>
+            """.utf8), urlEncodedKeys: false)
+        #expect(page.objects.isEmpty)
+    }
+
     @Test func readsOpenUploadsWithWhenTheyBegan() throws {
         let page = try S3XML.listMultipartUploads(Data("""
             <?xml version="1.0" encoding="UTF-8"?>

@@ -41,6 +41,12 @@ struct XMLElementTree: Sendable {
             throw S3XMLError("expected an XML document in UTF-8, the body is not valid UTF-8")
         }
 
+        // FoundationXML also crashed on a processing instruction without data, such as `<?x?>`
+        // (found by fuzz/run.sh 60, FuzzS3XML). S3 answers carry none besides the declaration.
+        if hasProcessingInstruction(Array(data[start...])) {
+            throw S3XMLError("expected an S3 answer, the body holds an XML processing instruction")
+        }
+
         let parser = XMLParser(data: Data(data[start...]))
         parser.shouldProcessNamespaces = false
         parser.shouldResolveExternalEntities = false
@@ -51,6 +57,19 @@ struct XMLElementTree: Sendable {
             throw S3XMLError("expected a well-formed XML document\(reason)")
         }
         return root
+    }
+}
+
+extension XMLElementTree {
+    /// True when `<?` appears anywhere but in a leading `<?xml ...?>` declaration.
+    static func hasProcessingInstruction(_ bytes: [UInt8]) -> Bool {
+        let opening: [UInt8] = Array("<?".utf8)
+        var rest = bytes[...]
+        if bytes.starts(with: "<?xml".utf8), bytes.count > 5, " \t\r\n".utf8.contains(bytes[5]),
+           let end = bytes.indices.dropFirst(2).first(where: { bytes[$0 - 1] == UInt8(ascii: "?") && bytes[$0] == UInt8(ascii: ">") }) {
+            rest = bytes[(end + 1)...]
+        }
+        return rest.indices.dropFirst().contains { rest[$0 - 1] == opening[0] && rest[$0] == opening[1] }
     }
 }
 
