@@ -100,7 +100,7 @@ public struct DirectoryRemote: RemoteStore {
             guard (relative as NSString).lastPathComponent.hasPrefix(Self.temporaryMarker) else { continue }
             var info = stat()
             guard lstat("\(root)/\(relative)", &info) == 0,
-                  Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9 < cutoff.timeIntervalSince1970 else { continue }
+                  Double(FileFingerprint(stat: info).mtimeNanoseconds) / 1e9 < cutoff.timeIntervalSince1970 else { continue }
             if unlink("\(root)/\(relative)") == 0 { removed += 1 }
         }
         return removed
@@ -115,7 +115,7 @@ public struct DirectoryRemote: RemoteStore {
 
     private func describe(key: String, path: String, info: stat) -> RemoteObject {
         let digest = Self.storedDigest(path)
-        let mtime = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+        let mtime = FileFingerprint(stat: info).mtimeNanoseconds
         return RemoteObject(
             key: key, size: Int64(info.st_size), etag: digest ?? "\(info.st_size)-\(mtime)", sha256: digest,
             mtimeNanoseconds: mtime, mode: UInt32(info.st_mode & 0o7777), contentType: ContentType.forPath(key))
